@@ -1,0 +1,188 @@
+"""Read an export file's bytes, decode them and recognise the format from the content alone.
+
+Every refusal is a :class:`UserInputError` naming the file and saying what it is instead, so the
+user knows what to do (re-export, unzip, convert the encoding) without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from collabscope.errors import UserInputError
+
+WOS_PLAIN = "wos_plain"
+WOS_TAB = "wos_tab"
+
+_MAGIC = (
+    (
+        b"PK\x03\x04",
+        "a ZIP archive (or an .xlsx/.docx workbook); unzip it or export again as "
+        "Plain text or Tab-delimited",
+    ),
+    (b"\x1f\x8b", "a gzip archive; decompress it first"),
+    (b"%PDF", "a PDF document, not an export"),
+    (
+        b"\xd0\xcf\x11\xe0",
+        "an old Excel/Word (OLE) file; export again as Plain text or Tab-delimited",
+    ),
+    (b"\x89PNG", "a PNG image, not an export"),
+    (b"\xff\xd8\xff", "a JPEG image, not an export"),
+)
+_TAG_LINE = re.compile(r"^[A-Z][A-Z0-9](?: |$)")
+_PLAIN_HEADER = re.compile(r"Web of (?:Science|Knowledge)|ISI Export|^FN |^VR ", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DecodedExport:
+    """An export file as text lines (line endings removed), with what was detected about it."""
+
+    path: str
+    lines: list[str]
+    format: str
+    encoding: str
+    line_endings: str
+    header: str
+    sha256: str
+    size: int
+
+
+def read_export(path: str | Path) -> DecodedExport:
+    """Read, decode and recognise one export file; raise :class:`UserInputError` if unusable."""
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UserInputError(name, "file not found") from None
+    except IsADirectoryError:
+        raise UserInputError(name, "is a directory, not an export file") from None
+    except PermissionError:
+        raise UserInputError(name, "cannot be read (permission denied)") from None
+    return decode_export(name, data)
+
+
+def decode_export(name: str, data: bytes) -> DecodedExport:
+    text, encoding = decode_bytes(name, data)
+    line_endings = _line_endings(text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    fmt, header = detect_format(name, lines)
+    return DecodedExport(
+        path=name,
+        lines=lines,
+        format=fmt,
+        encoding=encoding,
+        line_endings=line_endings,
+        header=header,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+    )
+
+
+def decode_bytes(name: str, data: bytes) -> tuple[str, str]:
+    """Decode by byte-order mark, else as UTF-8; refuse binary files and undecodable bytes."""
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise UserInputError(name, "the file is empty")
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise UserInputError(name, f"is {what}")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _decode(name, data[3:], "utf-8", "utf-8-sig"), "utf-8-sig"
+    if data.startswith(b"\xff\xfe"):
+        return _decode(name, data[2:], "utf-16-le", "utf-16le-bom"), "utf-16le-bom"
+    if data.startswith(b"\xfe\xff"):
+        return _decode(name, data[2:], "utf-16-be", "utf-16be-bom"), "utf-16be-bom"
+    head = data[:4096]
+    if b"\x00" in head:
+        # UTF-16 without a mark puts a NUL beside every ASCII character; anything else is binary.
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > len(head) // 4 and even == 0:
+            return _decode(name, data, "utf-16-le", "utf-16le"), "utf-16le"
+        if even > len(head) // 4 and odd == 0:
+            return _decode(name, data, "utf-16-be", "utf-16be"), "utf-16be"
+        raise UserInputError(name, "is a binary file (it contains NUL bytes), not a text export")
+    text = _decode(name, data, "utf-8", "utf-8")
+    return text, "ascii" if text.isascii() else "utf-8"
+
+
+def _decode(name: str, data: bytes, codec: str, label: str) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as err:
+        width = 2 if codec.startswith("utf-16") else 1
+        newline = (
+            b"\n\x00" if codec == "utf-16-le" else b"\x00\n" if codec == "utf-16-be" else b"\n"
+        )
+        line = data[: err.start - err.start % width].count(newline) + 1
+        bad = data[err.start : err.start + 4].hex(" ")
+        hint = (
+            " (is it Windows-1252/Latin-1? convert it with "
+            "`iconv -f WINDOWS-1252 -t UTF-8` or export it again as UTF-8)"
+            if label == "utf-8"
+            else ""
+        )
+        raise UserInputError(
+            name, f"bytes {bad} at byte {err.start} are not valid {label}{hint}", line=line
+        ) from None
+
+
+def _line_endings(text: str) -> str:
+    crlf = text.count("\r\n")
+    cr = text.count("\r") - crlf
+    lf = text.count("\n") - crlf
+    kinds = [k for k, n in (("CRLF", crlf), ("CR", cr), ("LF", lf)) if n]
+    if not kinds:
+        return "none"
+    return kinds[0] if len(kinds) == 1 else "mixed"
+
+
+def detect_format(name: str, lines: list[str]) -> tuple[str, str]:
+    """Recognise the export format from its first lines; return (format, header)."""
+    first_index, first = next(
+        ((i, line.strip("\ufeff \t")) for i, line in enumerate(lines) if line.strip("\ufeff \t")),
+        (0, ""),
+    )
+    lowered = first.lower()
+    if lowered.startswith(("<!doctype html", "<html", "<head", "<?xml")) or "<html" in lowered:
+        raise UserInputError(
+            name,
+            "is an HTML/XML page, not an export (a failed or expired download saved as a file?)",
+            line=first_index + 1,
+        )
+    if "\t" in first:
+        columns = {c.strip().strip('"') for c in first.split("\t")}
+        if "UT" in columns and ({"PT", "AU", "TI"} & columns):
+            return WOS_TAB, first
+    if _TAG_LINE.match(first):
+        if _PLAIN_HEADER.search(first) or first.startswith("PT "):
+            return WOS_PLAIN, first
+        if any(line.rstrip() == "ER" for line in lines[:5000]):
+            return WOS_PLAIN, first
+    raise UserInputError(name, _unsupported(first), line=first_index + 1)
+
+
+def _unsupported(first: str) -> str:
+    shown = first[:80] + ("…" if len(first) > 80 else "")
+    if "【" in first and "】" in first:
+        return "looks like a CSSCI export, which this version does not read yet"
+    if "UT (Unique WOS ID)" in first or first.startswith(
+        ("Publication Type,", '"Publication Type"')
+    ):
+        return (
+            "is a Web of Science export re-saved as CSV (e.g. by Excel); export it again from Web "
+            "of Science as Plain text or Tab-delimited"
+        )
+    if "EID" in first and ("Authors" in first or "Title" in first):
+        return "looks like a Scopus CSV export, which this version does not read yet"
+    if first.startswith(("TY  -", "%0 ", "@")):
+        return "looks like a RIS/EndNote/BibTeX file; export from Web of Science as Plain text"
+    if first.startswith(("[", "{")):
+        return "looks like JSON (OpenAlex?), which this version does not read yet"
+    return (
+        f"is not a recognised export: first line {shown!r}; expected a Web of Science Plain text "
+        "export ('FN Clarivate Analytics Web of Science' or a record starting 'PT ') or a "
+        "Tab-delimited export (a header row with PT … UT)"
+    )

@@ -1,0 +1,317 @@
+"""Explicit schemas of every canonical table, with a one-line description per column.
+
+The descriptions are the documentation: ``docs/tables.md`` is generated from them
+(``python -m collabscope.schemas``) and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import polars as pl
+
+STR = pl.String
+INT = pl.Int64
+BOOL = pl.Boolean
+STR_LIST = pl.List(pl.String)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: tuple[str, ...]
+    holds: str
+    columns: tuple[tuple[str, pl.DataType, str], ...]
+
+    @property
+    def schema(self) -> pl.Schema:
+        return pl.Schema([(name, dtype) for name, dtype, _ in self.columns])
+
+    def empty(self) -> pl.DataFrame:
+        return pl.DataFrame(schema=self.schema)
+
+
+EXTRA_FIELD = pl.Struct({"tag": pl.String, "value": pl.String})
+
+RECORDS = Table(
+    "records",
+    ("record_id",),
+    "one row per distinct work (first occurrence wins; see accounting for the duplicates)",
+    (
+        (
+            "record_id",
+            STR,
+            "source id with prefix: WOS:…, or the WoS-platform database prefix "
+            "(BCI:, ZOOREC:, MEDLINE:…); ISI: is read as WOS:",
+        ),
+        ("database", STR, "prefix of record_id (WOS, BCI, ZOOREC, …)"),
+        ("source", STR, "export family the record was read from (wos)"),
+        ("source_format", STR, "wos_plain or wos_tab"),
+        ("source_file", STR, "export file of the first occurrence, as configured"),
+        ("source_line", INT, "line of the record's first line in that file (1-based)"),
+        ("publication_type", STR, "PT: J journal, B book, S series, P patent, C conference"),
+        ("doc_type", STR, "DT, e.g. Article; Review; Article; Early Access"),
+        ("title", STR, "TI"),
+        ("journal", STR, "SO, full source title"),
+        ("journal_abbrev", STR, "J9, the 29-character abbreviation used in cited references"),
+        ("journal_iso", STR, "JI, ISO abbreviation"),
+        ("issn", STR, "SN"),
+        ("eissn", STR, "EI"),
+        ("volume", STR, "VL"),
+        ("issue", STR, "IS"),
+        ("start_page", STR, "BP"),
+        ("end_page", STR, "EP"),
+        ("article_number", STR, "AR"),
+        ("doi", STR, "DI, lower-cased, without a resolver prefix"),
+        ("year", INT, "PY; for early-access records without PY, the year of EA"),
+        ("year_source", STR, "PY, EA, or null when neither is given"),
+        ("publication_date", STR, "PD as exported (e.g. MAR, JUN 15)"),
+        ("early_access", STR, "EA as exported (e.g. JAN 2021)"),
+        ("language", STR, "LA"),
+        ("times_cited", INT, "TC, Web of Science Core Collection times cited"),
+        ("times_cited_all", INT, "Z9, times cited in all databases"),
+        ("usage_180", INT, "U1, usage count in the last 180 days"),
+        ("usage_2013", INT, "U2, usage count since 2013"),
+        ("highly_cited", BOOL, "HC = Y: ESI highly cited paper; null when the export has no HC"),
+        ("hot_paper", BOOL, "HP = Y: ESI hot paper; null when the export has no HP"),
+        ("subject_categories", STR_LIST, "WC, Web of Science categories"),
+        ("research_areas", STR_LIST, "SC, research areas"),
+        ("author_keywords", STR_LIST, "DE"),
+        ("keywords_plus", STR_LIST, "ID"),
+        ("abstract", STR, "AB"),
+        ("emails", STR_LIST, "EM, e-mail addresses in export order (personal data)"),
+        ("organisations_enhanced", STR_LIST, "C3, WoS organisation-enhanced names"),
+        ("funding_text", STR, "FX, funding acknowledgement text"),
+        ("publisher", STR, "PU"),
+        ("pubmed_id", STR, "PM"),
+        ("open_access", STR, "OA"),
+        ("n_authors", INT, "number of AU entries"),
+        ("n_addresses", INT, "number of C1 addresses"),
+        ("n_references", INT, "NR as exported (null when not exported)"),
+        ("n_references_parsed", INT, "number of CR entries read"),
+        (
+            "extra_fields",
+            pl.List(EXTRA_FIELD),
+            "tags this version does not model, kept as (tag, value) pairs",
+        ),
+    ),
+)
+
+DATASET_RECORDS = Table(
+    "dataset_records",
+    ("dataset", "record_id"),
+    "which configured datasets hold each record (a China–UK paper is in several)",
+    (
+        ("dataset", STR, "dataset name from the config"),
+        ("record_id", STR, "records.record_id"),
+    ),
+)
+
+AUTHORSHIPS = Table(
+    "authorships",
+    ("record_id", "position"),
+    "one row per author of a record, in byline order",
+    (
+        ("record_id", STR, "records.record_id"),
+        ("position", INT, "byline position, 1-based"),
+        ("name", STR, "AU, e.g. Li, X (personal data)"),
+        ("full_name", STR, "AF, e.g. Li, Xiaoming (personal data)"),
+        ("orcid", STR, "from OI, matched to the author by name"),
+        ("researcher_id", STR, "from RI, matched to the author by name"),
+        ("is_corresponding", BOOL, "named in RP as corresponding or reprint author"),
+    ),
+)
+
+ADDRESSES = Table(
+    "addresses",
+    ("record_id", "address_pos"),
+    "one row per address: the C1 affiliations first (kind affiliation), then the RP addresses "
+    "(kind reprint)",
+    (
+        ("record_id", STR, "records.record_id"),
+        ("address_pos", INT, "1-based; affiliations keep C1 order, reprint addresses follow"),
+        ("kind", STR, "affiliation (C1) or reprint (RP)"),
+        ("raw", STR, "the address as exported, without the [Author; …] prefix"),
+        ("organisation", STR, "first comma-separated element"),
+        ("sub_organisations", STR_LIST, "elements between the organisation and the city"),
+        ("city", STR, "city element without postcode or state"),
+        ("state", STR, "US/Canadian/Australian state or province code where written"),
+        ("postcode", STR, "postcode or ZIP where written"),
+        (
+            "country_text",
+            STR,
+            "the country element as written (last element: England, "
+            "Peoples R China, USA …); null when the address has none",
+        ),
+        ("old_style", BOOL, "all-uppercase pre-2008 style address"),
+    ),
+)
+
+AUTHOR_ADDRESS = Table(
+    "author_address",
+    ("record_id", "position", "address_pos"),
+    "links between authors and addresses: C1 [Author; Author] brackets and RP groups",
+    (
+        ("record_id", STR, "records.record_id"),
+        ("position", INT, "authorships.position"),
+        ("address_pos", INT, "addresses.address_pos"),
+    ),
+)
+
+FUNDING = Table(
+    "funding",
+    ("record_id", "funder_pos"),
+    "one row per FU entry",
+    (
+        ("record_id", STR, "records.record_id"),
+        ("funder_pos", INT, "1-based order in FU"),
+        ("funder_raw", STR, "funder as written, without grant numbers"),
+        ("grant_numbers", STR_LIST, "the bracketed grant numbers"),
+    ),
+)
+
+REFERENCES = Table(
+    "references",
+    ("record_id", "ref_pos"),
+    "one row per cited reference (CR)",
+    (
+        ("record_id", STR, "records.record_id (the citing record)"),
+        ("ref_pos", INT, "1-based order in CR"),
+        ("raw", STR, "the cited reference as exported"),
+        (
+            "first_author",
+            STR,
+            "first element when it is a name (e.g. Smith J); null for [Anonymous]",
+        ),
+        ("year", INT, "publication year of the cited work"),
+        ("source", STR, "cited source abbreviation (journal, book title)"),
+        ("volume", STR, "V…"),
+        ("page", STR, "P… (first page) or article number"),
+        ("doi", STR, "first DOI, lower-cased"),
+        (
+            "link_key",
+            STR,
+            "surname|initial|year|volume|page for linking without DOI; null when a part is missing",
+        ),
+    ),
+)
+
+QUARANTINE = Table(
+    "quarantine",
+    ("file", "line"),
+    "records set aside, each with the reason; they are counted in accounting",
+    (
+        ("file", STR, "export file"),
+        ("line", INT, "first line of the record (1-based)"),
+        (
+            "kind",
+            STR,
+            "record (a record set aside, counted in accounting.quarantined) or text "
+            "(stray text between records, not a record, counted in accounting.stray_text)",
+        ),
+        ("record_id", STR, "UT when one could be read"),
+        ("reason", STR, "what is wrong"),
+        ("excerpt", STR, "the first characters of the offending record or line"),
+    ),
+)
+
+ACCOUNTING = Table(
+    "accounting",
+    ("file",),
+    "per export file: records_seen = parsed + duplicates + quarantined",
+    (
+        ("file", STR, "export file as configured"),
+        ("datasets", STR_LIST, "datasets the file belongs to"),
+        ("format", STR, "detected format (wos_plain, wos_tab)"),
+        ("encoding", STR, "detected encoding"),
+        ("line_endings", STR, "LF, CRLF, CR or mixed"),
+        ("header", STR, "the FN line, or the first column names for tab-delimited files"),
+        ("sha256", STR, "of the file's bytes"),
+        ("bytes", INT, "file size"),
+        ("records_seen", INT, "records that began in the file"),
+        ("parsed", INT, "records kept in records (first occurrence of their id)"),
+        ("duplicates", INT, "records whose id occurred earlier (file order, then line)"),
+        ("quarantined", INT, "records in quarantine"),
+        ("stray_text", INT, "blocks of text outside any record (listed in quarantine, kind text)"),
+    ),
+)
+
+DATASETS = Table(
+    "datasets",
+    ("dataset",),
+    "the configured datasets with their record counts",
+    (
+        ("dataset", STR, "name from the config"),
+        ("description", STR, "config description"),
+        ("query", STR, "the database query that produced the export"),
+        ("patterns", STR_LIST, "configured export file patterns"),
+        ("n_files", INT, "files matched"),
+        ("records", INT, "distinct records in the dataset"),
+    ),
+)
+
+CANONICAL_TABLES: tuple[Table, ...] = (
+    RECORDS,
+    DATASET_RECORDS,
+    AUTHORSHIPS,
+    ADDRESSES,
+    AUTHOR_ADDRESS,
+    FUNDING,
+    REFERENCES,
+    QUARANTINE,
+    ACCOUNTING,
+    DATASETS,
+)
+# Tables a parse shard writes (records carry their file and line; dataset_records is per shard).
+SHARD_TABLES: tuple[Table, ...] = (
+    RECORDS,
+    DATASET_RECORDS,
+    AUTHORSHIPS,
+    ADDRESSES,
+    AUTHOR_ADDRESS,
+    FUNDING,
+    REFERENCES,
+    QUARANTINE,
+    ACCOUNTING,
+)
+# Tables keyed by record_id whose rows follow the record's first occurrence.
+CHILD_TABLES: tuple[Table, ...] = (AUTHORSHIPS, ADDRESSES, AUTHOR_ADDRESS, FUNDING, REFERENCES)
+
+BY_NAME = {table.name: table for table in CANONICAL_TABLES}
+
+
+def conform(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
+    """Select and cast ``frame`` to the table's schema, failing loudly on a missing column."""
+    missing = [name for name in table.schema.names() if name not in frame.columns]
+    if missing:
+        raise ValueError(f"{table.name}: missing columns {missing}")
+    return frame.select([pl.col(name).cast(dtype) for name, dtype in table.schema.items()])
+
+
+def markdown() -> str:
+    """Documentation of every table, generated from the schemas above."""
+    lines = [
+        "# Canonical tables",
+        "",
+        "Parquet files under `results/tables/`, one schema each, generated from",
+        "`src/collabscope/schemas.py` by `python -m collabscope.schemas > docs/tables.md`.",
+        "Rows are sorted by the key; files are zstd-compressed and written atomically.",
+        "",
+    ]
+    for table in CANONICAL_TABLES:
+        lines += [
+            f"## `{table.name}`",
+            "",
+            f"Key: {', '.join(table.key)}. Holds {table.holds}.",
+            "",
+        ]
+        lines += ["| column | type | meaning |", "|---|---|---|"]
+        for name, dtype, meaning in table.columns:
+            lines.append(f"| `{name}` | {dtype} | {meaning} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown())
