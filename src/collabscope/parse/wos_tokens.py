@@ -163,10 +163,7 @@ _C1_SPLIT = re.compile(r";\s*(?![^\[]*\])")
 
 def split_tab_items(tag: str, value: str) -> list[str]:
     """Items of a line-item field in tab-delimited form ('; '-separated, brackets kept whole)."""
-    if tag == "C1" and "[" in value:
-        parts = _C1_SPLIT.split(value)
-    else:
-        parts = value.split(";")
+    parts = _C1_SPLIT.split(value) if tag == "C1" and "[" in value else value.split(";")
     return [p.strip() for p in parts if p.strip()]
 
 
