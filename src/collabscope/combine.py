@@ -1,0 +1,143 @@
+"""Combine the parse shards into the canonical tables under ``results/tables/``.
+
+Deduplication across shards follows the rule each shard applied inside itself: the first
+occurrence of a record id in (file path, line) order is the record; every later occurrence is a
+duplicate, counted against its own file in ``accounting``. Child tables (authorships, addresses,
+…) keep only the rows of the first occurrence.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TypedDict
+
+import polars as pl
+
+from collabscope import schemas
+from collabscope.tableio import scan_table, write_table
+
+log = logging.getLogger(__name__)
+
+
+class DatasetSpec(TypedDict, total=False):
+    exports: list[str]
+    description: str
+    query: str
+
+
+def _scan_shards(shard_dirs: Sequence[Path], table: schemas.Table) -> pl.LazyFrame:
+    frames = [
+        scan_table(Path(d) / f"{table.name}.parquet", table).with_columns(
+            _shard=pl.lit(i, dtype=pl.Int32)
+        )
+        for i, d in enumerate(shard_dirs)
+    ]
+    if not frames:
+        return table.empty().lazy().with_columns(_shard=pl.lit(0, dtype=pl.Int32))
+    return pl.concat(frames, how="vertical")
+
+
+def combine_shards(
+    shard_dirs: Sequence[str | Path],
+    datasets: Mapping[str, DatasetSpec],
+    outputs: Mapping[str, str | Path],
+) -> dict[str, int]:
+    """Stage function: write every canonical table; return a few counts for the log."""
+    dirs = [Path(d) for d in shard_dirs]
+    occurrences = _scan_shards(dirs, schemas.RECORDS)
+    first = (
+        occurrences.select("record_id", "source_file", "source_line", "_shard")
+        .sort("source_file", "source_line", "_shard")
+        .unique("record_id", keep="first", maintain_order=True)
+        .select("record_id", "_shard")
+        .collect()
+    )
+    kept = first.lazy()
+    records = occurrences.join(kept, on=["record_id", "_shard"], how="semi").drop("_shard")
+    write_table(records, schemas.RECORDS, outputs["records"])
+    for table in schemas.CHILD_TABLES:
+        rows = _scan_shards(dirs, table).join(kept, on=["record_id", "_shard"], how="semi")
+        write_table(rows.drop("_shard"), table, outputs[table.name])
+
+    # Occurrences a shard kept that another shard's file holds first: duplicates of their file.
+    cross_duplicates = (
+        occurrences.join(kept, on=["record_id", "_shard"], how="anti")
+        .group_by("source_file")
+        .agg(moved=pl.len().cast(pl.Int64))
+        .rename({"source_file": "file"})
+    )
+    accounting = (
+        _scan_shards(dirs, schemas.ACCOUNTING)
+        .drop("_shard")
+        .join(cross_duplicates, on="file", how="left")
+        .with_columns(moved=pl.col("moved").fill_null(0))
+        .with_columns(
+            parsed=pl.col("parsed") - pl.col("moved"),
+            duplicates=pl.col("duplicates") + pl.col("moved"),
+        )
+        .drop("moved")
+        .collect()
+    )
+    _check_accounting(accounting)
+    write_table(accounting, schemas.ACCOUNTING, outputs["accounting"])
+    quarantine = _scan_shards(dirs, schemas.QUARANTINE).drop("_shard")
+    write_table(quarantine, schemas.QUARANTINE, outputs["quarantine"])
+    dataset_records = _scan_shards(dirs, schemas.DATASET_RECORDS).drop("_shard").unique().collect()
+    write_table(dataset_records, schemas.DATASET_RECORDS, outputs["dataset_records"])
+    write_table(
+        dataset_table(datasets, accounting, dataset_records),
+        schemas.DATASETS,
+        outputs["datasets"],
+    )
+    counts = {
+        "records": first.height,
+        "files": accounting.height,
+        "duplicates": int(accounting["duplicates"].sum()),
+        "quarantined": int(accounting["quarantined"].sum()),
+    }
+    log.info("canonical tables: %s", counts)
+    return counts
+
+
+def _check_accounting(accounting: pl.DataFrame) -> None:
+    unbalanced = accounting.filter(
+        pl.col("records_seen") != pl.col("parsed") + pl.col("duplicates") + pl.col("quarantined")
+    )
+    if unbalanced.height:
+        raise AssertionError(f"accounting does not add up for {unbalanced['file'].to_list()}")
+
+
+def dataset_table(
+    datasets: Mapping[str, DatasetSpec],
+    accounting: pl.DataFrame,
+    dataset_records: pl.DataFrame,
+) -> pl.DataFrame:
+    files = (
+        accounting.select("file", "datasets")
+        .explode("datasets")
+        .group_by("datasets")
+        .agg(n_files=pl.len().cast(pl.Int64))
+        .rename({"datasets": "dataset"})
+    )
+    counts = dataset_records.group_by("dataset").agg(records=pl.len().cast(pl.Int64))
+    specs = pl.DataFrame(
+        {
+            "dataset": list(datasets),
+            "description": [datasets[d].get("description", "") for d in datasets],
+            "query": [datasets[d].get("query", "") for d in datasets],
+            "patterns": [list(datasets[d].get("exports", [])) for d in datasets],
+        },
+        schema={
+            "dataset": pl.String,
+            "description": pl.String,
+            "query": pl.String,
+            "patterns": pl.List(pl.String),
+        },
+    )
+    return (
+        specs.join(files, on="dataset", how="left")
+        .join(counts, on="dataset", how="left")
+        .with_columns(pl.col("n_files", "records").fill_null(0))
+    )

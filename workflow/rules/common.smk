@@ -1,0 +1,48 @@
+# Helpers shared by the rules. Cheap: they list files, never read them.
+import sys
+from pathlib import Path
+
+from collabscope import schemas
+from collabscope.errors import UserInputError
+from collabscope.sharding import assign_shards, code_version, expand_exports
+
+SRC = Path(workflow.basedir) / "src" / "collabscope"
+
+
+def _user_error(error):
+    # One line naming what is wrong, no traceback: this is the user's to fix, not ours.
+    sys.stderr.write(f"collabscope: error: {error}\n")
+    sys.exit(1)
+
+
+try:
+    FILE_DATASETS = expand_exports(config["datasets"])
+except UserInputError as error:
+    _user_error(error)
+SHARDS = assign_shards(FILE_DATASETS, config["parse"]["shards"])
+SHARD_IDS = [f"{shard:04d}" for shard in SHARDS]
+
+PARSE_CODE = code_version(
+    [*SRC.joinpath("parse").glob("*.py"), SRC / "schemas.py", SRC / "tableio.py"]
+)
+COMBINE_CODE = code_version([SRC / "combine.py", SRC / "schemas.py", SRC / "tableio.py"])
+REPORT_CODE = code_version([*SRC.joinpath("report").glob("*.py"), *SRC.joinpath("templates").glob("*")])
+
+TABLES = {t.name: f"results/tables/{t.name}.parquet" for t in schemas.CANONICAL_TABLES}
+
+
+def shard_files(wildcards):
+    """{file: [datasets]} of one shard."""
+    return SHARDS[int(wildcards.shard)]
+
+
+def dataset_specs():
+    """Dataset descriptions for the tables, without anything a parse job depends on."""
+    return {
+        name: {
+            "exports": list(spec["exports"]),
+            "description": spec.get("description", ""),
+            "query": spec.get("query", ""),
+        }
+        for name, spec in config["datasets"].items()
+    }

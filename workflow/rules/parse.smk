@@ -1,0 +1,41 @@
+# Stage 1: raw exports -> canonical tables. One job per shard of files, then one job that
+# settles duplicates across shards and writes results/tables/.
+
+
+rule parse_exports:
+    input:
+        lambda wildcards: sorted(shard_files(wildcards)),
+    output:
+        **{t.name: f"results/shards/{{shard}}/{t.name}.parquet" for t in schemas.SHARD_TABLES},
+    params:
+        files=shard_files,
+        code=PARSE_CODE,
+    log:
+        "logs/parse_exports/{shard}.log",
+    benchmark:
+        "benchmarks/parse_exports/{shard}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/parse_exports.py"
+
+
+rule build_tables:
+    input:
+        expand("results/shards/{shard}/{table}.parquet", shard=SHARD_IDS, table=[t.name for t in schemas.SHARD_TABLES]),
+    output:
+        **TABLES,
+    params:
+        shard_dirs=expand("results/shards/{shard}", shard=SHARD_IDS),
+        datasets=dataset_specs(),
+        code=COMBINE_CODE,
+    log:
+        "logs/build_tables/build_tables.log",
+    benchmark:
+        "benchmarks/build_tables/build_tables.tsv"
+    threads: 2
+    resources:
+        mem_mb=8000,
+    script:
+        "../scripts/build_tables.py"
