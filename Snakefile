@@ -1,7 +1,11 @@
 # collabscope: bibliographic exports -> canonical tables -> report.
 # Run the bundled example with `snakemake --cores all`; your own study with
 # `snakemake --cores all --configfile my.yaml` (see README.md).
+import sys
+
 from snakemake.utils import min_version, validate
+
+from collabscope.config import config_problems, load_schema
 
 min_version("9.0")
 
@@ -13,7 +17,14 @@ if not config:
     configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+CONFIG_SCHEMA = "workflow/schemas/config.schema.yaml"
+# Our check first: one line per problem, naming the key. Snakemake's would print the schema.
+CONFIG_PROBLEMS = config_problems(config, load_schema(workflow.source_path(CONFIG_SCHEMA)))
+for problem in CONFIG_PROBLEMS:
+    sys.stderr.write(f"collabscope: error: {problem}\n")
+if CONFIG_PROBLEMS:
+    sys.exit(1)
+validate(config, CONFIG_SCHEMA)  # fills in the schema's defaults
 
 
 include: "workflow/rules/common.smk"

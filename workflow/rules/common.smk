@@ -4,6 +4,7 @@ from pathlib import Path
 
 from collabscope import schemas
 from collabscope.errors import UserInputError
+from collabscope.parse.decode import sniff_export
 from collabscope.sharding import assign_shards, code_version, expand_exports
 
 SRC = Path(workflow.basedir) / "src" / "collabscope"
@@ -17,6 +18,8 @@ def _user_error(error):
 
 try:
     FILE_DATASETS = expand_exports(config["datasets"])
+    for path in FILE_DATASETS:
+        sniff_export(path)  # most bad files stop the run here, before any job starts
 except UserInputError as error:
     _user_error(error)
 SHARDS = assign_shards(FILE_DATASETS, config["parse"]["shards"])

@@ -6,6 +6,7 @@ user knows what to do (re-export, unzip, convert the encoding) without reading a
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass
@@ -63,6 +64,32 @@ def read_export(path: str | Path) -> DecodedExport:
     return decode_export(name, data)
 
 
+SNIFF_BYTES = 8192
+
+
+def sniff_export(path: str | Path) -> str:
+    """Recognise a file from its first bytes only; raise :class:`UserInputError` if unusable.
+
+    Cheap enough to run on thousands of files while the workflow builds its job graph, so
+    most bad files (empty, binary, HTML, another format) stop the run before any job starts.
+    Bytes further on are checked when the file is parsed.
+    """
+    name = str(path)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as err:
+        raise UserInputError(name, f"cannot be read ({err.strerror})") from None
+    complete = len(head) < SNIFF_BYTES
+    if not complete:
+        # Cut at the last line break so that a character split by the cut is not an error.
+        cut = max(head.rfind(b"\n"), head.rfind(b"\r"))
+        head = head[: cut + 1] if cut > 0 else head
+    text, _ = decode_bytes(name, head, final=complete)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return detect_format(name, lines)[0]
+
+
 def decode_export(name: str, data: bytes) -> DecodedExport:
     text, encoding = decode_bytes(name, data)
     line_endings = _line_endings(text)
@@ -82,42 +109,45 @@ def decode_export(name: str, data: bytes) -> DecodedExport:
     )
 
 
-def decode_bytes(name: str, data: bytes) -> tuple[str, str]:
-    """Decode by byte-order mark, else as UTF-8; refuse binary files and undecodable bytes."""
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+def decode_bytes(name: str, data: bytes, final: bool = True) -> tuple[str, str]:
+    """Decode by byte-order mark, else as UTF-8; refuse binary files and undecodable bytes.
+
+    ``final=False`` decodes a file's head: an incomplete character at the end is not an error.
+    """
+    if final and not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise UserInputError(name, "the file is empty")
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise UserInputError(name, f"is {what}")
     if data.startswith(b"\xef\xbb\xbf"):
-        return _decode(name, data[3:], "utf-8", "utf-8-sig"), "utf-8-sig"
+        return _decode(name, data[3:], "utf-8", "utf-8-sig", final), "utf-8-sig"
     if data.startswith(b"\xff\xfe"):
-        return _decode(name, data[2:], "utf-16-le", "utf-16le-bom"), "utf-16le-bom"
+        return _decode(name, data[2:], "utf-16-le", "utf-16le-bom", final), "utf-16le-bom"
     if data.startswith(b"\xfe\xff"):
-        return _decode(name, data[2:], "utf-16-be", "utf-16be-bom"), "utf-16be-bom"
+        return _decode(name, data[2:], "utf-16-be", "utf-16be-bom", final), "utf-16be-bom"
     head = data[:4096]
     if b"\x00" in head:
         # UTF-16 without a mark puts a NUL beside every ASCII character; anything else is binary.
         even, odd = head[0::2].count(0), head[1::2].count(0)
         if odd > len(head) // 4 and even == 0:
-            return _decode(name, data, "utf-16-le", "utf-16le"), "utf-16le"
+            return _decode(name, data, "utf-16-le", "utf-16le", final), "utf-16le"
         if even > len(head) // 4 and odd == 0:
-            return _decode(name, data, "utf-16-be", "utf-16be"), "utf-16be"
+            return _decode(name, data, "utf-16-be", "utf-16be", final), "utf-16be"
         raise UserInputError(name, "is a binary file (it contains NUL bytes), not a text export")
-    text = _decode(name, data, "utf-8", "utf-8")
+    text = _decode(name, data, "utf-8", "utf-8", final)
     return text, "ascii" if text.isascii() else "utf-8"
 
 
-def _decode(name: str, data: bytes, codec: str, label: str) -> str:
+def _decode(name: str, data: bytes, codec: str, label: str, final: bool = True) -> str:
     try:
-        return data.decode(codec)
+        return codecs.getincrementaldecoder(codec)().decode(data, final=final)
     except UnicodeDecodeError as err:
         width = 2 if codec.startswith("utf-16") else 1
         newline = (
             b"\n\x00" if codec == "utf-16-le" else b"\x00\n" if codec == "utf-16-be" else b"\n"
         )
         line = data[: err.start - err.start % width].count(newline) + 1
-        bad = data[err.start : err.start + 4].hex(" ")
+        bad = data[err.start : err.end].hex(" ")
         hint = (
             " (is it Windows-1252/Latin-1? convert it with "
             "`iconv -f WINDOWS-1252 -t UTF-8` or export it again as UTF-8)"
@@ -125,7 +155,7 @@ def _decode(name: str, data: bytes, codec: str, label: str) -> str:
             else ""
         )
         raise UserInputError(
-            name, f"bytes {bad} at byte {err.start} are not valid {label}{hint}", line=line
+            name, f"byte(s) {bad} at offset {err.start} are not valid {label}{hint}", line=line
         ) from None
 
 

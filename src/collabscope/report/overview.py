@@ -65,7 +65,9 @@ def build_context(tables: Mapping[str, str | Path], title: str) -> OverviewConte
     return OverviewContext(
         title=title,
         version=__version__,
-        datasets=datasets.select("dataset", "description", "query", "n_files", "records").to_dicts(),
+        datasets=datasets.select(
+            "dataset", "description", "query", "n_files", "records"
+        ).to_dicts(),
         files=accounting.with_columns(
             sha256=pl.col("sha256").str.slice(0, 12), datasets=pl.col("datasets").list.join(", ")
         ).to_dicts(),
