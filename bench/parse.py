@@ -1,0 +1,166 @@
+"""Benchmark of the parse stage (not part of the test suite).
+
+Generates a WoS corpus of a given size with the project's own generator, parses it shard by
+shard as the workflow does (each shard in a fresh process, so the peak memory of one shard is
+measured), and prints MB/s, records/s and peak RSS. When metaknowledge is installed it is timed
+on the same files, extracting the same fields our tables hold, and the ratio is printed.
+
+    python bench/parse.py                    # 200 MB corpus, 8 shards
+    python bench/parse.py --mb 50 --shards 4 --format tab
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RECORD_BYTES_ESTIMATE = 6000
+
+
+def _parse_shard_job(args: tuple[dict[str, list[str]], str]) -> tuple[int, float]:
+    files, out_dir = args
+    from collabscope import schemas
+    from collabscope.parse.shard import parse_shard
+
+    outputs = {t.name: str(Path(out_dir) / f"{t.name}.parquet") for t in schemas.SHARD_TABLES}
+    start = time.perf_counter()
+    parse_shard(files, outputs)
+    elapsed = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak_kb, elapsed
+
+
+def run_ours(files: list[Path], shards: int, work: Path) -> dict[str, float]:
+    from collabscope.sharding import assign_shards
+
+    groups = assign_shards({str(f): ["bench"] for f in files}, shards)
+    jobs = [(group, str(work / f"shard-{i:04d}")) for i, group in groups.items()]
+    start = time.perf_counter()
+    # One process per shard, one at a time: the wall time is the single-core cost, the peak
+    # RSS that of the largest shard (what a parse job on a cluster node needs).
+    with mp.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
+        results = pool.map(_parse_shard_job, jobs, chunksize=1)
+    wall = time.perf_counter() - start
+    return {
+        "seconds": wall,
+        "seconds_in_jobs": sum(r[1] for r in results),
+        "peak_rss_mb": max(r[0] for r in results) / 1024,
+    }
+
+
+def _metaknowledge_job(paths: list[str]) -> tuple[int, float, int, int]:
+    import metaknowledge
+
+    start = time.perf_counter()
+    n_records = errors = 0
+    fields = (
+        "title",
+        "authorsShort",
+        "authorsFull",
+        "year",
+        "DOI",
+        "journal",
+        "wosTimesCited",
+        "subjects",
+        "grants",
+        "address",
+        "reprintAddress",
+        "email",
+        "orcID",
+    )
+    for path in paths:
+        collection = metaknowledge.RecordCollection(path)
+        for record in collection:
+            n_records += 1
+            for name in fields:
+                try:
+                    record.get(name)
+                except Exception:  # metaknowledge fails on some modern fields; count, go on
+                    errors += 1
+            try:
+                record.getCitations()
+            except Exception:
+                errors += 1
+    elapsed = time.perf_counter() - start
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, elapsed, n_records, errors
+
+
+def run_metaknowledge(files: list[Path]) -> dict[str, float] | None:
+    try:
+        import metaknowledge  # noqa: F401
+    except ImportError:
+        return None
+    with mp.get_context("spawn").Pool(1) as pool:
+        peak_kb, elapsed, n_records, errors = pool.apply(
+            _metaknowledge_job, ([str(f) for f in files],)
+        )
+    return {
+        "seconds": elapsed,
+        "peak_rss_mb": peak_kb / 1024,
+        "records": n_records,
+        "field_errors": errors,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=200.0, help="corpus size in MB")
+    parser.add_argument("--shards", type=int, default=8)
+    parser.add_argument("--per-file", type=int, default=500)
+    parser.add_argument("--format", choices=["plain", "tab"], default="plain")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="keep the corpus and outputs in this folder")
+    parser.add_argument("--no-metaknowledge", action="store_true")
+    args = parser.parse_args(argv)
+
+    from collabscope.synth import generate_corpus
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="collabscope-bench-"))
+    corpus = work / "corpus"
+    n_records = int(args.mb * 1e6 / RECORD_BYTES_ESTIMATE)
+    start = time.perf_counter()
+    files = sorted(
+        generate_corpus(corpus, n_records, args.per_file, seed=args.seed, fmt=args.format)
+    )
+    size_mb = sum(f.stat().st_size for f in files) / 1e6
+    print(
+        f"corpus: {n_records} records in {len(files)} {args.format} files, {size_mb:.1f} MB "
+        f"(generated in {time.perf_counter() - start:.1f} s)"
+    )
+
+    ours = run_ours(files, args.shards, work / "parsed")
+    print(
+        f"collabscope parse: {ours['seconds']:.1f} s wall ({ours['seconds_in_jobs']:.1f} s in "
+        f"jobs), {size_mb / ours['seconds']:.1f} MB/s, {n_records / ours['seconds']:.0f} "
+        f"records/s, peak RSS per shard {ours['peak_rss_mb']:.0f} MB "
+        f"({args.shards} shards, one at a time)"
+    )
+    if not args.no_metaknowledge and args.format == "plain":
+        mk = run_metaknowledge(files)
+        if mk is None:
+            print("metaknowledge: not installed (pip install metaknowledge) - no comparison")
+        else:
+            print(
+                f"metaknowledge: {mk['seconds']:.1f} s, {size_mb / mk['seconds']:.1f} MB/s, "
+                f"{mk['records'] / mk['seconds']:.0f} records/s, peak RSS "
+                f"{mk['peak_rss_mb']:.0f} MB, {mk['field_errors']} field errors"
+            )
+            print(
+                f"ratio: collabscope is {mk['seconds'] / ours['seconds']:.1f}x metaknowledge's "
+                "throughput (same files, same run)"
+            )
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("POLARS_MAX_THREADS", "1")
+    main()
