@@ -1,0 +1,625 @@
+"""Canonical tables from the field items of a shard's WoS records, vectorised with polars.
+
+Input: ``meta`` (one row per record or stray block, with its file), ``items`` (rec, tag,
+value; see :mod:`wos_items`) and ``files`` (file, format, datasets). Every step is a polars
+expression over the whole shard; the only Python loop is :func:`parse_address` over the
+shard's distinct address strings, which repeat heavily across records.
+
+Rules kept from the record-at-a-time reading of WoS:
+- a record's id is its UT (ISI: read as WOS:); a record without one is quarantined;
+- the first occurrence of an id (file order, then line) is kept, later ones are duplicates;
+- names in C1 brackets, RP groups and OI/RI entries are matched to byline positions by a
+  case- and punctuation-free key of the AU or AF name, else by surname + initials;
+- reprint (RP) addresses follow the C1 addresses in ``address_pos``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from collabscope import schemas
+from collabscope.parse.cited_references import parse_cited_references
+from collabscope.parse.wos_address import parse_address
+
+# Tags turned into columns or child tables; any other tag is kept in records.extra_fields.
+MODELLED_TAGS = frozenset(
+    [
+        "PT",
+        "AU",
+        "AF",
+        "TI",
+        "SO",
+        "DT",
+        "LA",
+        "DE",
+        "ID",
+        "AB",
+        "C1",
+        "C3",
+        "RP",
+        "EM",
+        "RI",
+        "OI",
+        "FU",
+        "FX",
+        "CR",
+        "NR",
+        "TC",
+        "Z9",
+        "U1",
+        "U2",
+        "PU",
+        "SN",
+        "EI",
+        "J9",
+        "JI",
+        "PD",
+        "PY",
+        "VL",
+        "IS",
+        "BP",
+        "EP",
+        "AR",
+        "DI",
+        "EA",
+        "WC",
+        "SC",
+        "UT",
+        "PM",
+        "OA",
+        "HC",
+        "HP",
+        "DA",
+    ]
+)
+
+# records column -> tag, by kind of value
+_TEXT = {
+    "publication_type": "PT",
+    "doc_type": "DT",
+    "title": "TI",
+    "journal": "SO",
+    "journal_abbrev": "J9",
+    "journal_iso": "JI",
+    "issn": "SN",
+    "eissn": "EI",
+    "volume": "VL",
+    "issue": "IS",
+    "start_page": "BP",
+    "end_page": "EP",
+    "article_number": "AR",
+    "publication_date": "PD",
+    "early_access": "EA",
+    "language": "LA",
+    "abstract": "AB",
+    "funding_text": "FX",
+    "publisher": "PU",
+    "pubmed_id": "PM",
+    "open_access": "OA",
+}
+_INT = {
+    "times_cited": "TC",
+    "times_cited_all": "Z9",
+    "usage_180": "U1",
+    "usage_2013": "U2",
+    "n_references": "NR",
+}
+_LIST = {
+    "subject_categories": "WC",
+    "research_areas": "SC",
+    "author_keywords": "DE",
+    "keywords_plus": "ID",
+    "emails": "EM",
+    "organisations_enhanced": "C3",
+}
+# Tags read as one text (pieces joined with a space) besides the columns above.
+_OTHER_TEXT = ["UT", "DI", "PY", "HC", "HP", "OI", "RI", "RP", "FU"]
+_TEXT_TAGS = sorted({*_TEXT.values(), *_INT.values(), *_LIST.values(), *_OTHER_TEXT})
+
+_YEAR = r"\b(1[5-9]\d\d|20\d\d|21\d\d)\b"
+# The marker after a corresponding author's name depends on the WoS interface language the
+# export was made in (English, Chinese with a full-width comma, Spanish, Portuguese, Russian).
+_CORRESPONDING = (
+    r"\s*\((?:corresponding author|reprint author|通讯作者|autor correspondiente|"
+    r"autor correspondente|автор для корреспонденции)\)\s*[,，]?\s*"
+)
+_GROUP_BREAK = "\x1e"
+_UNIT = "\x1f"
+_NO_UT = "no UT (record id): cannot identify it"
+_EMPTY_LIST = pl.lit([], dtype=pl.List(pl.String))
+
+
+def _split_list(text: pl.Expr, separator: str = ";") -> pl.Expr:
+    """'a; b;; c' -> ['a', 'b', 'c']; null -> null."""
+    return text.str.split(separator).list.eval(
+        pl.element().str.strip_chars().filter(pl.element().str.len_bytes() > 0)
+    )
+
+
+def _digits(text: pl.Expr) -> pl.Expr:
+    return pl.when(text.str.contains(r"^[0-9]+$")).then(text.cast(pl.Int64, strict=False))
+
+
+def name_key(name: pl.Expr) -> pl.Expr:
+    """Case- and punctuation-free form of an author name, for matching within a record."""
+    return (
+        name.str.to_lowercase()
+        .str.replace_all(r"[^a-z ]+", " ")
+        .str.replace_all(r" {2,}", " ")
+        .str.strip_chars(" ")
+    )
+
+
+def surname_initials_key(name: pl.Expr) -> pl.Expr:
+    """'Li, Xiao-Ming' -> 'li|xm': the fallback key when full names are written differently."""
+    surname = name.str.extract(r"(?s)^([^,]*)", 1)
+    given = name.str.extract(r"(?s)^[^,]*,(.*)$", 1).fill_null("")
+    initials = (
+        given.str.replace_all(r"[\s.\-]+", " ")
+        .str.strip_chars(" ")
+        .str.split(" ")
+        .list.eval(pl.element().str.slice(0, 1))
+        .list.join("")
+        .str.to_lowercase()
+    )
+    return pl.concat_str([name_key(surname), initials], separator="|")
+
+
+def record_id(ut: pl.Expr) -> pl.Expr:
+    ut = ut.str.strip_chars()
+    return (
+        pl.when(ut.str.to_uppercase().str.starts_with("ISI:"))
+        .then(pl.lit("WOS:") + ut.str.slice(4))
+        .when(ut.str.contains(r"^[0-9]+$"))
+        .then(pl.lit("WOS:") + ut)
+        .otherwise(ut)
+    )
+
+
+def _doi(text: pl.Expr) -> pl.Expr:
+    doi = text.str.strip_chars().str.to_lowercase()
+    for prefix in ("https://doi.org/", "http://doi.org/", "http://dx.doi.org/", "doi:"):
+        doi = doi.str.strip_prefix(prefix)
+    return pl.when(doi.str.len_bytes() > 0).then(doi)
+
+
+def _flag(text: pl.Expr, absent_means_no: pl.Expr) -> pl.Expr:
+    # Modern exports write HC only on highly cited papers, so absence there means no; in
+    # older exports the flag did not exist and stays unknown.
+    value = text.str.strip_chars().str.to_uppercase()
+    return (
+        pl.when(text.is_null())
+        .then(pl.when(absent_means_no).then(False))
+        .when(value.str.starts_with("Y"))
+        .then(True)
+        .when(value.str.starts_with("N"))
+        .then(False)
+    )
+
+
+def _positioned(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    return frame.with_columns((pl.int_range(pl.len()).over("rec") + 1).alias(name))
+
+
+def build_tables(
+    meta: pl.DataFrame, items: pl.DataFrame, files: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    """All shard tables from the tokenised records of a shard's files.
+
+    ``meta`` has a ``file`` column; ``rec`` numbers records in file order then line, so "first
+    occurrence" is the lowest ``rec``. ``files`` has file, format, datasets and the columns of
+    accounting that describe the file itself.
+    """
+    texts = (
+        items.filter(pl.col("tag").is_in(_TEXT_TAGS) & (pl.col("value") != ""))
+        .group_by("rec", "tag", maintain_order=True)
+        .agg(pl.col("value").str.join(" "))
+    )
+    wide = (
+        texts.pivot(on="tag", index="rec", values="value")
+        if texts.height
+        else pl.DataFrame(schema={"rec": pl.Int64})
+    )
+    wide = wide.with_columns(
+        [pl.lit(None, dtype=pl.String).alias(t) for t in _TEXT_TAGS if t not in wide.columns]
+    )
+
+    ut = pl.col("UT")
+    meta = (
+        meta.sort("rec")
+        .join(wide.select("rec", "UT"), on="rec", how="left")
+        .with_columns(
+            record_id=pl.when(ut.is_not_null()).then(record_id(ut)),
+        )
+        .with_columns(
+            problem=pl.coalesce(
+                "problem",
+                pl.when(pl.col("is_record") & pl.col("record_id").is_null()).then(pl.lit(_NO_UT)),
+            )
+        )
+        .with_columns(usable=pl.col("is_record") & pl.col("problem").is_null())
+    )
+    first = pl.col("record_id").is_first_distinct()
+    usable = meta.filter("usable").with_columns(first=first)
+    meta = meta.join(usable.select("rec", "first"), on="rec", how="left").with_columns(
+        kept=pl.col("first").fill_null(False)
+    )
+
+    tables: dict[str, pl.DataFrame] = {}
+    tables["quarantine"] = schemas.conform(
+        meta.filter(pl.col("problem").is_not_null()).select(
+            "file",
+            "line",
+            kind=pl.when("is_record").then(pl.lit("record")).otherwise(pl.lit("text")),
+            record_id="record_id",
+            reason="problem",
+            excerpt="excerpt",
+        ),
+        schemas.QUARANTINE,
+    )
+    problem = pl.col("problem").is_not_null()
+    counts = meta.group_by("file").agg(
+        records_seen=pl.col("is_record").sum(),
+        parsed=pl.col("kept").sum(),
+        duplicates=(pl.col("usable") & ~pl.col("kept")).sum(),
+        quarantined=(pl.col("is_record") & problem).sum(),
+        stray_text=(~pl.col("is_record") & problem).sum(),
+    )
+    count_columns = ["records_seen", "parsed", "duplicates", "quarantined", "stray_text"]
+    tables["accounting"] = schemas.conform(
+        files.sort("file")
+        .join(counts, on="file", how="left", maintain_order="left")
+        .with_columns(pl.col(count_columns).fill_null(0)),
+        schemas.ACCOUNTING,
+    )
+    tables["dataset_records"] = schemas.conform(
+        meta.filter("usable")
+        .join(files.select("file", "datasets"), on="file", how="left")
+        .explode("datasets")
+        .select(dataset="datasets", record_id="record_id")
+        .unique(maintain_order=True),
+        schemas.DATASET_RECORDS,
+    )
+
+    kept = meta.filter("kept").join(files.select("file", "format"), on="file", how="left")
+    ids = kept.select("rec", "record_id")
+    items = items.join(ids, on="rec", how="semi")
+    wide = wide.join(ids, on="rec", how="inner")
+    tables["records"] = _records(kept, wide, items)
+    tables["authorships"], tables["addresses"], tables["author_address"] = _people_and_places(
+        ids, wide, items
+    )
+    tables["funding"] = _funding(ids, wide)
+    tables["references"] = _references(ids, items)
+    return tables
+
+
+def _records(kept: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+    def text(tag: str) -> pl.Expr:
+        return pl.col(tag)
+
+    item_counts = (
+        items.filter(pl.col("tag").is_in(["AU", "C1", "CR", "DA"]))
+        .group_by("rec")
+        .agg(
+            n_authors=(pl.col("tag") == "AU").sum(),
+            n_addresses=(pl.col("tag") == "C1").sum(),
+            n_references_parsed=(pl.col("tag") == "CR").sum(),
+            has_da=(pl.col("tag") == "DA").any(),
+        )
+    )
+    extra = (
+        items.filter(~pl.col("tag").is_in(sorted(MODELLED_TAGS)) & (pl.col("value") != ""))
+        .group_by("rec", "tag", maintain_order=True)
+        .agg(pl.col("value").str.join(" "))
+        .group_by("rec", maintain_order=True)
+        .agg(extra_fields=pl.struct("tag", "value"))
+    )
+    year = _digits(text("PY"))
+    early_year = pl.col("early_access").str.extract(_YEAR, 1).cast(pl.Int64)
+    modern = pl.col("has_da") | (pl.col("format") == "wos_tab")
+    record_id = pl.col("record_id")
+    frame = (
+        kept.select("rec", "record_id", "file", "line", "format")
+        .join(wide.drop("record_id"), on="rec", how="left")
+        .join(item_counts, on="rec", how="left")
+        .join(extra, on="rec", how="left")
+        .with_columns(
+            pl.col("n_authors", "n_addresses", "n_references_parsed").fill_null(0),
+            pl.col("has_da").fill_null(False),
+            pl.col("extra_fields").fill_null(pl.lit([], dtype=pl.List(schemas.EXTRA_FIELD))),
+            **{column: text(tag) for column, tag in _TEXT.items()},
+        )
+        .with_columns(
+            **{column: _digits(text(tag)) for column, tag in _INT.items()},
+            **{
+                column: _split_list(text(tag)).fill_null(_EMPTY_LIST)
+                for column, tag in _LIST.items()
+            },
+            database=pl.when(record_id.str.contains(":", literal=True))
+            .then(record_id.str.extract(r"^([^:]*):", 1))
+            .otherwise(pl.lit("WOS")),
+            source=pl.lit("wos"),
+            source_format="format",
+            source_file="file",
+            source_line="line",
+            doi=_doi(text("DI")),
+            year=pl.coalesce(year, early_year),
+            year_source=pl.when(year.is_not_null())
+            .then(pl.lit("PY"))
+            .when(early_year.is_not_null())
+            .then(pl.lit("EA")),
+            highly_cited=_flag(text("HC"), modern),
+            hot_paper=_flag(text("HP"), modern),
+        )
+    )
+    return schemas.conform(frame, schemas.RECORDS)
+
+
+def _resolve(mentions: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
+    """(rec, mention, name) -> (rec, mention, position) for every byline position it names.
+
+    ``names`` holds (rec, position, key, initials_key) for every AU and AF name. The exact key
+    wins; only a mention with no exact match falls back to surname + initials.
+    """
+    keyed = mentions.with_row_index("name_row").with_columns(
+        key=name_key(pl.col("name")), initials_key=surname_initials_key(pl.col("name"))
+    )
+    exact = keyed.join(
+        names.select("rec", "key", "position").unique(), on=["rec", "key"], how="inner"
+    )
+    # Fallback per name, not per mention: a C1 bracket or RP group names several people.
+    rest = keyed.join(exact.select("name_row").unique(), on="name_row", how="anti")
+    by_initials = rest.join(
+        names.select("rec", "initials_key", "position").unique(),
+        on=["rec", "initials_key"],
+        how="inner",
+    )
+    columns = ["rec", "mention", "position"]
+    return pl.concat([exact.select(columns), by_initials.select(columns)])
+
+
+def _people_and_places(
+    ids: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    short = _positioned(items.filter(pl.col("tag") == "AU"), "position").select(
+        "rec", "position", name="value"
+    )
+    full = _positioned(items.filter(pl.col("tag") == "AF"), "position").select(
+        "rec", "position", full_name="value"
+    )
+    authors = short.join(full, on=["rec", "position"], how="full", coalesce=True).sort(
+        "rec", "position"
+    )
+    names = (
+        pl.concat(
+            [
+                authors.select("rec", "position", name="name"),
+                authors.select("rec", "position", name="full_name"),
+            ]
+        )
+        .drop_nulls("name")
+        .with_columns(
+            key=name_key(pl.col("name")), initials_key=surname_initials_key(pl.col("name"))
+        )
+    )
+
+    # C1: '[Li, X; Smith, J] Univ Oxford, …'
+    bracket = pl.col("value").str.strip_chars().str.extract_groups(r"(?s)^\[([^\]]*)\](.*)$")
+    c1 = _positioned(items.filter(pl.col("tag") == "C1"), "address_pos").with_columns(
+        bracket=bracket
+    )
+    c1 = c1.select(
+        "rec",
+        "address_pos",
+        kind=pl.lit("affiliation"),
+        address=pl.coalesce(
+            pl.col("bracket").struct[1].str.strip_chars(), pl.col("value").str.strip_chars()
+        ),
+        names=_split_list(pl.col("bracket").struct[0]),
+    )
+    n_c1 = c1.group_by("rec").agg(n_c1=pl.len())
+
+    # RP: 'Li, X (corresponding author), Univ Oxford, …; Smith, J (reprint author), …'
+    marker = pl.col("part").str.extract_groups(rf"(?is)^(.*?){_CORRESPONDING}(.*)$")
+    groups = (
+        wide.select(
+            "rec",
+            part=pl.col("RP")
+            .str.strip_chars()
+            .str.replace_all(r"\.\s*;\s+", _GROUP_BREAK)
+            .str.split(_GROUP_BREAK),
+        )
+        .explode("part")
+        .with_columns(pl.col("part").str.strip_chars().str.strip_chars_end(";").str.strip_chars())
+        .filter(pl.col("part").str.len_bytes() > 0)
+        .with_columns(marker=marker)
+        .with_columns(
+            names=pl.when(pl.col("marker").struct[0].is_not_null())
+            .then(_split_list(pl.col("marker").struct[0]))
+            .otherwise(_EMPTY_LIST),
+            address=pl.when(pl.col("marker").struct[0].is_not_null())
+            .then(pl.col("marker").struct[1].str.strip_chars())
+            .otherwise(pl.col("part")),
+        )
+        .with_columns(
+            address=pl.when(pl.col("address").str.len_bytes() > 0).then(pl.col("address"))
+        )
+        .with_columns(group=pl.int_range(pl.len()).over("rec"))
+    )
+    reprint = (
+        groups.filter(pl.col("address").is_not_null())
+        .join(n_c1, on="rec", how="left")
+        .with_columns(
+            address_pos=pl.col("n_c1").fill_null(0) + pl.int_range(pl.len()).over("rec") + 1
+        )
+    )
+    groups = groups.join(
+        reprint.select("rec", "group", "address_pos"), on=["rec", "group"], how="left"
+    )
+
+    # Which author is at which address: C1 brackets, and RP groups that carry an address.
+    c1_links = _resolve(
+        c1.select("rec", mention="address_pos", name="names").explode("name").drop_nulls("name"),
+        names,
+    ).rename({"mention": "address_pos"})
+    rp_positions = _resolve(
+        groups.select("rec", mention="group", name="names").explode("name").drop_nulls("name"),
+        names,
+    ).join(groups.select("rec", mention="group", address_pos="address_pos"), on=["rec", "mention"])
+    links = pl.concat(
+        [
+            c1_links.select("rec", "position", "address_pos"),
+            rp_positions.drop_nulls("address_pos").select("rec", "position", "address_pos"),
+        ]
+    ).unique()
+    corresponding = (
+        rp_positions.select("rec", "position").unique().with_columns(is_corresponding=pl.lit(True))
+    )
+
+    orcid = _assign_ids(wide, "OI", names, authors)
+    researcher = _assign_ids(wide, "RI", names, authors)
+    authorships = (
+        authors.join(orcid.rename({"ident": "orcid"}), on=["rec", "position"], how="left")
+        .join(researcher.rename({"ident": "researcher_id"}), on=["rec", "position"], how="left")
+        .join(corresponding, on=["rec", "position"], how="left")
+        .with_columns(pl.col("is_corresponding").fill_null(False))
+        .join(ids, on="rec")
+    )
+
+    addresses = pl.concat(
+        [
+            c1.select("rec", "address_pos", "kind", "address"),
+            reprint.select("rec", "address_pos", kind=pl.lit("reprint"), address="address"),
+        ]
+    )
+    addresses = addresses.join(_parsed_addresses(addresses["address"]), on="address", how="left")
+    addresses = addresses.join(ids, on="rec").rename({"address": "raw"})
+    author_address = links.join(ids, on="rec")
+    return (
+        schemas.conform(authorships, schemas.AUTHORSHIPS),
+        schemas.conform(addresses, schemas.ADDRESSES),
+        schemas.conform(author_address, schemas.AUTHOR_ADDRESS),
+    )
+
+
+def _parsed_addresses(addresses: pl.Series) -> pl.DataFrame:
+    """parse_address over the distinct strings (they repeat heavily across records)."""
+    columns: dict[str, list] = {
+        "address": [],
+        "organisation": [],
+        "sub_organisations": [],
+        "city": [],
+        "state": [],
+        "postcode": [],
+        "country_text": [],
+        "old_style": [],
+    }
+    for raw in addresses.unique().sort().to_list():
+        parsed = parse_address(raw)
+        columns["address"].append(raw)
+        columns["organisation"].append(parsed.organisation)
+        columns["sub_organisations"].append(_UNIT.join(parsed.sub_organisations))
+        columns["city"].append(parsed.city)
+        columns["state"].append(parsed.state)
+        columns["postcode"].append(parsed.postcode)
+        columns["country_text"].append(parsed.country_text)
+        columns["old_style"].append(parsed.old_style)
+    return pl.DataFrame(
+        columns,
+        schema={
+            "address": pl.String,
+            "organisation": pl.String,
+            "sub_organisations": pl.String,
+            "city": pl.String,
+            "state": pl.String,
+            "postcode": pl.String,
+            "country_text": pl.String,
+            "old_style": pl.Boolean,
+        },
+    ).with_columns(
+        # Built as joined strings: a polars list column from Python lists is ~100x slower.
+        pl.col("sub_organisations")
+        .str.split(_UNIT)
+        .list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
+    )
+
+
+def _assign_ids(
+    wide: pl.DataFrame, tag: str, names: pl.DataFrame, authors: pl.DataFrame
+) -> pl.DataFrame:
+    """OI/RI 'Name, First/0000-0001-…; …' -> (rec, position, ident) where unambiguous.
+
+    A name that matches no byline name exactly or by initials may still be the start of one
+    full name ('Li, X' for 'Li, Xiaoming'). An id is assigned only when it points to exactly
+    one author, and each author takes the first id that does.
+    """
+    entries = (
+        wide.select("rec", entry=_split_list(pl.col(tag)))
+        .explode("entry")
+        .drop_nulls("entry")
+        .with_columns(mention=pl.int_range(pl.len()).over("rec"))
+        .with_columns(parts=pl.col("entry").str.extract_groups(r"(?s)^(.*)/([^/]*)$"))
+        .select(
+            "rec",
+            "mention",
+            name=pl.col("parts").struct[0],
+            ident=pl.col("parts").struct[1].str.strip_chars(),
+        )
+        .filter(
+            (pl.col("name").str.strip_chars(", ").str.len_bytes() > 0)
+            & (pl.col("ident").str.len_bytes() > 0)
+        )
+    )
+    found = _resolve(entries.select("rec", "mention", "name"), names)
+    unmatched = entries.join(
+        found.select("rec", "mention").unique(), on=["rec", "mention"], how="anti"
+    )
+    full_keys = authors.drop_nulls("full_name").select(
+        "rec", "position", full_key=name_key(pl.col("full_name"))
+    )
+    by_prefix = (
+        unmatched.with_columns(key=name_key(pl.col("name")))
+        .join(full_keys, on="rec")
+        .filter(pl.col("full_key").str.starts_with(pl.col("key")))
+        .select("rec", "mention", "position")
+    )
+    candidates = pl.concat([found, by_prefix]).unique()
+    single = candidates.filter(pl.len().over("rec", "mention") == 1)
+    return (
+        single.join(entries.select("rec", "mention", "ident"), on=["rec", "mention"])
+        .sort("rec", "mention")
+        .unique(["rec", "position"], keep="first", maintain_order=True)
+        .select("rec", "position", "ident")
+    )
+
+
+def _funding(ids: pl.DataFrame, wide: pl.DataFrame) -> pl.DataFrame:
+    """FU 'Funder A [grant1, grant2]; Funder B' -> one row per funder with its grants."""
+    entries = (
+        wide.select("rec", entry=pl.col("FU").str.extract_all(r"(?:\[[^\]]*\]|[^;\[]|\[)+"))
+        .explode("entry")
+        .with_columns(pl.col("entry").str.strip_chars())
+        .filter(pl.col("entry").str.len_bytes() > 0)
+    )
+    grants = _split_list(
+        pl.col("entry")
+        .str.extract_all(r"\[[^\]]*\]")
+        .list.eval(pl.element().str.slice(1, pl.element().str.len_chars() - 2))
+        .list.join(","),
+        ",",
+    ).fill_null(_EMPTY_LIST)
+    funder = (
+        pl.col("entry").str.replace_all(r"\[[^\]]*\]", " ").str.replace_all(r"\s+", " ")
+    ).str.strip_chars()
+    frame = _positioned(entries, "funder_pos").with_columns(
+        funder_raw=pl.when(funder.str.len_bytes() > 0).then(funder),
+        grant_numbers=grants,
+    )
+    return schemas.conform(frame.join(ids, on="rec"), schemas.FUNDING)
+
+
+def _references(ids: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+    cited = _positioned(items.filter(pl.col("tag") == "CR"), "ref_pos").join(ids, on="rec")
+    parsed = parse_cited_references(cited.lazy().select("record_id", "ref_pos", raw="value"))
+    return schemas.conform(parsed.collect(), schemas.REFERENCES)
