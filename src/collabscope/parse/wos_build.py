@@ -19,7 +19,8 @@ import polars as pl
 
 from collabscope import schemas
 from collabscope.parse.cited_references import parse_cited_references
-from collabscope.parse.wos_address import parse_address
+from collabscope.parse.text import split_list
+from collabscope.parse.wos_address import parse_addresses
 
 # Tags turned into columns or child tables; any other tag is kept in records.extra_fields.
 MODELLED_TAGS = frozenset(
@@ -124,16 +125,8 @@ _CORRESPONDING = (
     r"autor correspondente|автор для корреспонденции)\)\s*[,，]?\s*"
 )
 _GROUP_BREAK = "\x1e"
-_UNIT = "\x1f"
 _NO_UT = "no UT (record id): cannot identify it"
 _EMPTY_LIST = pl.lit([], dtype=pl.List(pl.String))
-
-
-def _split_list(text: pl.Expr, separator: str = ";") -> pl.Expr:
-    """'a; b;; c' -> ['a', 'b', 'c']; null -> null."""
-    return text.str.split(separator).list.eval(
-        pl.element().str.strip_chars().filter(pl.element().str.len_bytes() > 0)
-    )
 
 
 def _joined(column: str) -> pl.Expr:
@@ -340,7 +333,7 @@ def _records(kept: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame) -> pl.
         .with_columns(
             **{column: _digits(text(tag)) for column, tag in _INT.items()},
             **{
-                column: _split_list(text(tag)).fill_null(_EMPTY_LIST)
+                column: split_list(text(tag)).fill_null(_EMPTY_LIST)
                 for column, tag in _LIST.items()
             },
             database=pl.when(record_id.str.contains(":", literal=True))
@@ -423,7 +416,7 @@ def _people_and_places(
         address=pl.coalesce(
             pl.col("bracket").struct[1].str.strip_chars(), pl.col("value").str.strip_chars()
         ),
-        names=_split_list(pl.col("bracket").struct[0]),
+        names=split_list(pl.col("bracket").struct[0]),
     )
     n_c1 = c1.group_by("rec").agg(n_c1=pl.len())
 
@@ -443,7 +436,7 @@ def _people_and_places(
         .with_columns(marker=marker)
         .with_columns(
             names=pl.when(pl.col("marker").struct[0].is_not_null())
-            .then(_split_list(pl.col("marker").struct[0]))
+            .then(split_list(pl.col("marker").struct[0]))
             .otherwise(_EMPTY_LIST),
             address=pl.when(pl.col("marker").struct[0].is_not_null())
             .then(pl.col("marker").struct[1].str.strip_chars())
@@ -511,45 +504,9 @@ def _people_and_places(
 
 
 def _parsed_addresses(addresses: pl.Series) -> pl.DataFrame:
-    """parse_address over the distinct strings (they repeat heavily across records)."""
-    columns: dict[str, list] = {
-        "address": [],
-        "organisation": [],
-        "sub_organisations": [],
-        "city": [],
-        "state": [],
-        "postcode": [],
-        "country_text": [],
-        "old_style": [],
-    }
-    for raw in addresses.unique().sort().to_list():
-        parsed = parse_address(raw)
-        columns["address"].append(raw)
-        columns["organisation"].append(parsed.organisation)
-        columns["sub_organisations"].append(_UNIT.join(parsed.sub_organisations))
-        columns["city"].append(parsed.city)
-        columns["state"].append(parsed.state)
-        columns["postcode"].append(parsed.postcode)
-        columns["country_text"].append(parsed.country_text)
-        columns["old_style"].append(parsed.old_style)
-    return pl.DataFrame(
-        columns,
-        schema={
-            "address": pl.String,
-            "organisation": pl.String,
-            "sub_organisations": pl.String,
-            "city": pl.String,
-            "state": pl.String,
-            "postcode": pl.String,
-            "country_text": pl.String,
-            "old_style": pl.Boolean,
-        },
-    ).with_columns(
-        # Built as joined strings: a polars list column from Python lists is ~100x slower.
-        pl.col("sub_organisations")
-        .str.split(_UNIT)
-        .list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
-    )
+    """Address parts of the distinct strings (they repeat heavily across records)."""
+    distinct = pl.DataFrame({"address": addresses.unique().sort()})
+    return parse_addresses(distinct, "address")
 
 
 def _assign_ids(
@@ -562,7 +519,7 @@ def _assign_ids(
     one author, and each author takes the first id that does.
     """
     entries = (
-        wide.select("rec", entry=_split_list(pl.col(tag)))
+        wide.select("rec", entry=split_list(pl.col(tag)))
         .explode("entry")
         .drop_nulls("entry")
         .with_columns(mention=pl.int_range(pl.len()).over("rec"))
@@ -609,7 +566,7 @@ def _funding(ids: pl.DataFrame, wide: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col("entry").str.strip_chars())
         .filter(pl.col("entry").str.len_bytes() > 0)
     )
-    grants = _split_list(
+    grants = split_list(
         pl.col("entry")
         .str.extract_all(r"\[[^\]]*\]")
         .list.eval(pl.element().str.slice(1, pl.element().str.len_chars() - 2))

@@ -1,0 +1,14 @@
+"""Small polars string expressions shared by the parsers."""
+
+from __future__ import annotations
+
+import polars as pl
+
+
+def split_list(text: pl.Expr, separator: str = ";") -> pl.Expr:
+    """'a; b; ; c' -> ['a', 'b', 'c']: parts stripped, empty parts dropped; null stays null."""
+    return (
+        text.str.split(separator)
+        .list.eval(pl.element().str.strip_chars())
+        .list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
+    )
