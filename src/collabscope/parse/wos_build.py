@@ -357,25 +357,27 @@ def _records(kept: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame) -> pl.
 
 
 def _resolve(mentions: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
-    """(rec, mention, name) -> (rec, mention, position) for every byline position it names.
+    """Mentions (rec, name, …) -> one row per byline position each name points to.
 
-    ``names`` holds (rec, position, key, initials_key) for every AU and AF name. The exact key
-    wins; only a mention with no exact match falls back to surname + initials.
+    ``names`` holds (rec, position, name, key) for every AU and AF name. The exact key wins;
+    only a name with no exact match falls back to surname + initials, computed just for the
+    records that need it.
     """
-    keyed = mentions.with_row_index("name_row").with_columns(
-        key=name_key(pl.col("name")), initials_key=surname_initials_key(pl.col("name"))
-    )
-    exact = keyed.join(
-        names.select("rec", "key", "position").unique(), on=["rec", "key"], how="inner"
-    )
+    keyed = mentions.with_row_index("_name_row").with_columns(_key=name_key(pl.col("name")))
+    by_key = names.select("rec", _key="key", position="position").unique()
+    exact = keyed.join(by_key, on=["rec", "_key"], how="inner")
     # Fallback per name, not per mention: a C1 bracket or RP group names several people.
-    rest = keyed.join(exact.select("name_row").unique(), on="name_row", how="anti")
-    by_initials = rest.join(
-        names.select("rec", "initials_key", "position").unique(),
-        on=["rec", "initials_key"],
-        how="inner",
+    rest = keyed.join(exact.select("_name_row"), on="_name_row", how="anti")
+    initials = surname_initials_key(pl.col("name"))
+    by_initials_index = (
+        names.join(rest.select("rec").unique(), on="rec", how="semi")
+        .select("rec", "position", _initials=initials)
+        .unique()
     )
-    columns = ["rec", "mention", "position"]
+    by_initials = rest.with_columns(_initials=initials).join(
+        by_initials_index, on=["rec", "_initials"], how="inner"
+    )
+    columns = [*mentions.columns, "position"]
     return pl.concat([exact.select(columns), by_initials.select(columns)])
 
 
@@ -399,9 +401,7 @@ def _people_and_places(
             ]
         )
         .drop_nulls("name")
-        .with_columns(
-            key=name_key(pl.col("name")), initials_key=surname_initials_key(pl.col("name"))
-        )
+        .with_columns(key=name_key(pl.col("name")))
     )
 
     # C1: '[Li, X; Smith, J] Univ Oxford, …'
@@ -458,15 +458,25 @@ def _people_and_places(
         reprint.select("rec", "group", "address_pos"), on=["rec", "group"], how="left"
     )
 
-    # Which author is at which address: C1 brackets, and RP groups that carry an address.
-    c1_links = _resolve(
-        c1.select("rec", mention="address_pos", name="names").explode("name").drop_nulls("name"),
-        names,
-    ).rename({"mention": "address_pos"})
-    rp_positions = _resolve(
-        groups.select("rec", mention="group", name="names").explode("name").drop_nulls("name"),
-        names,
-    ).join(groups.select("rec", mention="group", address_pos="address_pos"), on=["rec", "mention"])
+    # Names written elsewhere in the record, resolved to byline positions in one pass: C1
+    # brackets and RP groups (which author is at which address, who corresponds) and OI/RI.
+    ids_written = _author_ids(wide)
+    mentions = pl.concat(
+        [
+            c1.select("rec", source=pl.lit("C1"), mention="address_pos", name="names"),
+            groups.select("rec", source=pl.lit("RP"), mention="group", name="names"),
+        ]
+    ).explode("name")
+    mentions = pl.concat(
+        [mentions.drop_nulls("name"), ids_written.select("rec", "source", "mention", "name")]
+    )
+    resolved = _resolve(mentions, names)
+    by_source = resolved.partition_by("source", as_dict=True, include_key=False)
+    none = resolved.clear().drop("source")
+    c1_links = by_source.get(("C1",), none).rename({"mention": "address_pos"})
+    rp_positions = by_source.get(("RP",), none).join(
+        groups.select("rec", mention="group", address_pos="address_pos"), on=["rec", "mention"]
+    )
     links = pl.concat(
         [
             c1_links.select("rec", "position", "address_pos"),
@@ -476,9 +486,8 @@ def _people_and_places(
     corresponding = (
         rp_positions.select("rec", "position").unique().with_columns(is_corresponding=pl.lit(True))
     )
-
-    orcid = _assign_ids(wide, "OI", names, authors)
-    researcher = _assign_ids(wide, "RI", names, authors)
+    orcid = _assign_ids(ids_written, resolved, "OI", authors)
+    researcher = _assign_ids(ids_written, resolved, "RI", authors)
     authorships = (
         authors.join(orcid.rename({"ident": "orcid"}), on=["rec", "position"], how="left")
         .join(researcher.rename({"ident": "researcher_id"}), on=["rec", "position"], how="left")
@@ -509,24 +518,22 @@ def _parsed_addresses(addresses: pl.Series) -> pl.DataFrame:
     return parse_addresses(distinct, "address")
 
 
-def _assign_ids(
-    wide: pl.DataFrame, tag: str, names: pl.DataFrame, authors: pl.DataFrame
-) -> pl.DataFrame:
-    """OI/RI 'Name, First/0000-0001-…; …' -> (rec, position, ident) where unambiguous.
-
-    A name that matches no byline name exactly or by initials may still be the start of one
-    full name ('Li, X' for 'Li, Xiaoming'). An id is assigned only when it points to exactly
-    one author, and each author takes the first id that does.
-    """
-    entries = (
-        wide.select("rec", entry=split_list(pl.col(tag)))
+def _author_ids(wide: pl.DataFrame) -> pl.DataFrame:
+    """OI and RI entries 'Name, First/0000-0001-…' -> (rec, source, mention, name, ident)."""
+    entries = [
+        wide.select("rec", source=pl.lit(tag), entry=split_list(pl.col(tag)))
         .explode("entry")
         .drop_nulls("entry")
         .with_columns(mention=pl.int_range(pl.len()).over("rec"))
+        for tag in ("OI", "RI")
+    ]
+    return (
+        pl.concat(entries)
         .with_columns(parts=pl.col("entry").str.extract_groups(r"(?s)^(.*)/([^/]*)$"))
         .select(
             "rec",
-            "mention",
+            "source",
+            pl.col("mention").cast(pl.Int64),
             name=pl.col("parts").struct[0],
             ident=pl.col("parts").struct[1].str.strip_chars(),
         )
@@ -535,12 +542,23 @@ def _assign_ids(
             & (pl.col("ident").str.len_bytes() > 0)
         )
     )
-    found = _resolve(entries.select("rec", "mention", "name"), names)
-    unmatched = entries.join(
-        found.select("rec", "mention").unique(), on=["rec", "mention"], how="anti"
-    )
-    full_keys = authors.drop_nulls("full_name").select(
-        "rec", "position", full_key=name_key(pl.col("full_name"))
+
+
+def _assign_ids(
+    written: pl.DataFrame, resolved: pl.DataFrame, tag: str, authors: pl.DataFrame
+) -> pl.DataFrame:
+    """(rec, position, ident) for the OI or RI entries that point to one author only.
+
+    A name that matches no byline name exactly or by initials may still be the start of one
+    full name ('Li, X' for 'Li, Xiaoming'). Each author takes the first id that is theirs.
+    """
+    entries = written.filter(pl.col("source") == tag)
+    found = resolved.filter(pl.col("source") == tag).select("rec", "mention", "position")
+    unmatched = entries.join(found, on=["rec", "mention"], how="anti")
+    full_keys = (
+        authors.join(unmatched.select("rec").unique(), on="rec", how="semi")
+        .drop_nulls("full_name")
+        .select("rec", "position", full_key=name_key(pl.col("full_name")))
     )
     by_prefix = (
         unmatched.with_columns(key=name_key(pl.col("name")))
