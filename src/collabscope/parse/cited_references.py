@@ -5,7 +5,8 @@ thousands of references, and a Python loop over them would dominate the parse st
 
 Forms handled: ``Smith J, 2010, J EDUC PSYCHOL, V102, P123, DOI 10.1037/a0012345``,
 ``[Anonymous], 2005, …``, ``DOI [10.x/a, DOI 10.X/A]`` (first DOI wins), books without volume,
-article numbers written ``ARTN e123``, and references without an author or a year.
+article numbers written ``ARTN e123``, and references without an author or a year (the source
+is then the second element, unless that is a volume, page, DOI or UNPUB).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import polars as pl
 _DOI = r"(?i)\bDOI:?\s*\[?\s*(10\.\d{3,9}/[^\s,\]]+)"
 _YEAR_ELEMENT = r"^(?:[^,]*,\s*)?((?:1[5-9]|20|21)\d\d)(?:,|$)"
 _SOURCE = r"^(?:[^,]*,\s*)?(?:1[5-9]|20|21)\d\d,\s*([^,]+)"
+# Without a year the source is the second element, unless that is already a volume, page or DOI.
+_SOURCE_WITHOUT_YEAR = r"^[^,]*,\s*([^,]+)"
+_NOT_A_SOURCE = r"^(?:V[A-Za-z]{0,3}\d|P[A-Za-z]{0,2}\d|DOI\b|ARTN\b|UNPUB$|IN PRESS$)"
 _VOLUME = r",\s*V([A-Za-z]{0,3}\d[^,]*?)\s*(?:,|$)"
 _PAGE = r",\s*P([A-Za-z]{0,2}\d[^,\s]*)\s*(?:,|$)"
 _ARTICLE_NUMBER = r",\s*ARTN\s+([^,]+)"
@@ -30,7 +34,15 @@ def parse_cited_references(refs: pl.LazyFrame) -> pl.LazyFrame:
     frame = refs.with_columns(
         first_author=pl.when(first_is_name).then(first).otherwise(None),
         year=raw.str.extract(_YEAR_ELEMENT, 1).cast(pl.Int64, strict=False),
-        source=raw.str.extract(_SOURCE, 1).str.strip_chars(),
+        source=pl.coalesce(
+            raw.str.extract(_SOURCE, 1),
+            pl.when(
+                raw.str.extract(_YEAR_ELEMENT, 1).is_null()
+                & ~raw.str.extract(_SOURCE_WITHOUT_YEAR, 1)
+                .str.strip_chars()
+                .str.contains(_NOT_A_SOURCE)
+            ).then(raw.str.extract(_SOURCE_WITHOUT_YEAR, 1)),
+        ).str.strip_chars(),
         volume=raw.str.extract(_VOLUME, 1).str.strip_chars(),
         page=pl.coalesce(
             raw.str.extract(_PAGE, 1).str.strip_chars(),

@@ -120,33 +120,42 @@ def decode_bytes(name: str, data: bytes, final: bool = True) -> tuple[str, str]:
         if data.startswith(magic):
             raise UserInputError(name, f"is {what}")
     if data.startswith(b"\xef\xbb\xbf"):
-        return _decode(name, data[3:], "utf-8", "utf-8-sig", final), "utf-8-sig"
+        return _decode(name, data[3:], "utf-8", "utf-8-sig", final, skipped=3), "utf-8-sig"
     if data.startswith(b"\xff\xfe"):
-        return _decode(name, data[2:], "utf-16-le", "utf-16le-bom", final), "utf-16le-bom"
+        return _decode(name, data[2:], "utf-16-le", "utf-16le-bom", final, 2), "utf-16le-bom"
     if data.startswith(b"\xfe\xff"):
-        return _decode(name, data[2:], "utf-16-be", "utf-16be-bom", final), "utf-16be-bom"
+        return _decode(name, data[2:], "utf-16-be", "utf-16be-bom", final, 2), "utf-16be-bom"
     head = data[:4096]
     if b"\x00" in head:
-        # UTF-16 without a mark puts a NUL beside every ASCII character; anything else is binary.
+        # UTF-16 without a mark puts a NUL beside nearly every character of Latin text (and
+        # beside some CJK ones, U+4E00 '一'); a binary file has NULs anywhere.
         even, odd = head[0::2].count(0), head[1::2].count(0)
-        if odd > len(head) // 4 and even == 0:
+        if odd > len(head) // 4 and even <= odd // 8:
             return _decode(name, data, "utf-16-le", "utf-16le", final), "utf-16le"
-        if even > len(head) // 4 and odd == 0:
+        if even > len(head) // 4 and odd <= even // 8:
             return _decode(name, data, "utf-16-be", "utf-16be", final), "utf-16be"
         raise UserInputError(name, "is a binary file (it contains NUL bytes), not a text export")
     text = _decode(name, data, "utf-8", "utf-8", final)
     return text, "ascii" if text.isascii() else "utf-8"
 
 
-def _decode(name: str, data: bytes, codec: str, label: str, final: bool = True) -> str:
+def _decode(
+    name: str, data: bytes, codec: str, label: str, final: bool = True, skipped: int = 0
+) -> str:
+    """Decode ``data`` (the file after a ``skipped``-byte byte-order mark)."""
     try:
         return codecs.getincrementaldecoder(codec)().decode(data, final=final)
     except UnicodeDecodeError as err:
         width = 2 if codec.startswith("utf-16") else 1
-        newline = (
-            b"\n\x00" if codec == "utf-16-le" else b"\x00\n" if codec == "utf-16-be" else b"\n"
-        )
-        line = data[: err.start - err.start % width].count(newline) + 1
+        before = data[: err.start - err.start % width]
+        if codec == "utf-16-le":
+            lf, cr = b"\n\x00", b"\r\x00"
+        elif codec == "utf-16-be":
+            lf, cr = b"\x00\n", b"\x00\r"
+        else:
+            lf, cr = b"\n", b"\r"
+        # LF, CRLF and CR-only line endings all count once.
+        line = before.count(lf) + before.count(cr) - before.count(cr + lf) + 1
         bad = data[err.start : err.end].hex(" ")
         hint = (
             " (is it Windows-1252/Latin-1? convert it with "
@@ -155,7 +164,9 @@ def _decode(name: str, data: bytes, codec: str, label: str, final: bool = True) 
             else ""
         )
         raise UserInputError(
-            name, f"byte(s) {bad} at offset {err.start} are not valid {label}{hint}", line=line
+            name,
+            f"byte(s) {bad} at offset {skipped + err.start} are not valid {label}{hint}",
+            line=line,
         ) from None
 
 
@@ -191,12 +202,14 @@ def detect_format(name: str, lines: list[str]) -> tuple[str, str]:
             return WOS_PLAIN, first
         if any(line.rstrip() == "ER" for line in lines[:5000]):
             return WOS_PLAIN, first
-    raise UserInputError(name, _unsupported(first), line=first_index + 1)
+    raise UserInputError(name, _unsupported(first, lines[:50]), line=first_index + 1)
 
 
-def _unsupported(first: str) -> str:
+def _unsupported(first: str, head: list[str]) -> str:
     shown = first[:80] + ("…" if len(first) > 80 else "")
-    if "【" in first and "】" in first:
+    # A CSSCI export begins with a banner (南京大学中国社会科学研究评价中心, version,
+    # copyright) before its first 【来源篇名】 line.
+    if any("【" in line and "】" in line for line in head) or "CSSCI" in "".join(head[:5]):
         return "looks like a CSSCI export, which this version does not read yet"
     if "UT (Unique WOS ID)" in first or first.startswith(
         ("Publication Type,", '"Publication Type"')

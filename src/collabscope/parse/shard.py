@@ -44,6 +44,7 @@ _FILES_SCHEMA = pl.Schema(
         "header": pl.String,
         "sha256": pl.String,
         "bytes": pl.Int64,
+        "flags_exported": pl.Boolean,
     }
 )
 
@@ -70,6 +71,7 @@ def parse_files(files: Mapping[str, Sequence[str]]) -> ShardTables:
             ("header", decoded.header[:200]),
             ("sha256", decoded.sha256),
             ("bytes", decoded.size),
+            ("flags_exported", tokens.flags_exported),
         ):
             described[key].append(value)
     meta = pl.concat(metas) if metas else pl.DataFrame(schema={**META_SCHEMA, "file": pl.String})

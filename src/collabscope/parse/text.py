@@ -12,3 +12,8 @@ def split_list(text: pl.Expr, separator: str = ";") -> pl.Expr:
         .list.eval(pl.element().str.strip_chars())
         .list.eval(pl.element().filter(pl.element().str.len_bytes() > 0))
     )
+
+
+# What Python's str.strip() removes: polars' strip_chars() (Unicode White_Space) leaves the
+# separators U+001C-U+001F, and the two tokenisers must read every line the same way.
+PY_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())

@@ -18,14 +18,17 @@ from collabscope.parse.text import split_list
 
 _US_TAIL = r"^(?:([A-Z]{2})\s+)?(\d{5}(?:-\d{4})?)?\s*(USA)$"
 _US_NO_COUNTRY = r"^([A-Z]{2})\s+(\d{5}(?:-\d{4})?)$"
-# 'Toronto, ON M5S 1A1, Canada', 'Sydney, NSW 2052, Australia'
-_STATE_POSTCODE = r"^([A-Z]{2,3})\s+([0-9][0-9A-Z -]*|[A-Z]\d[A-Z]\s?\d[A-Z]\d)$"
-# 'Campinas, SP, Brazil'
-_STATE_CODE = r"^[A-Z]{2,3}$"
+# Australian states are written in mixed case ('Vic 3010', 'Qld 4072', 'Tas 7001').
+_STATE = r"(?:[A-Z]{2,3}|Vic|Qld|Tas)"
+# 'Toronto, ON M5S 1A1, Canada', 'Sydney, NSW 2052, Australia', 'Melbourne, Vic 3010, Australia'
+_STATE_POSTCODE = rf"^({_STATE})\s+([0-9][0-9A-Z -]*|[A-Z]\d[A-Z]\s?\d[A-Z]\d)$"
+# 'Campinas, SP, Brazil'; 'Melbourne, Vic, Australia'
+_STATE_CODE = rf"^{_STATE}$"
 _DIGIT = r"\d"
-# 'Nanjing 210093' before 'Jiangsu, Peoples R China': a postcode token at either end. A
-# digit inside ('Ctr Adv 2D Mat', 'Inst 3IA Cote Azur') is part of a name.
-_CITY_POSTCODE = r"^\S*\d\S*\s|\s\S*\d\S*$|^\S*\d\S*$"
+# 'Nanjing 210093' (or '75005 Paris') before 'Jiangsu, Peoples R China': a postcode last, or
+# first of two tokens. A digit elsewhere is part of a name ('Ctr Adv 2D Mat', 'Inst 3IA Cote
+# Azur') or a street number ('21 Sassoon Rd, Hong Kong': Hong Kong has no postcodes).
+_CITY_POSTCODE = r"(?:^|\s)\S*\d\S*$|^\S*\d\S*\s+\S+$"
 
 ADDRESS_PARTS = pl.Schema(
     {

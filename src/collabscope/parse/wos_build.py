@@ -124,7 +124,8 @@ _CORRESPONDING = (
     r"\s*\((?:corresponding author|reprint author|通讯作者|autor correspondiente|"
     r"autor correspondente|автор для корреспонденции)\)\s*[,，]?\s*"
 )
-_GROUP_BREAK = "\x1e"
+# Splits RP groups; a noncharacter, which no export contains.
+_GROUP_BREAK = "\uffff"
 _NO_UT = "no UT (record id): cannot identify it"
 _EMPTY_LIST = pl.lit([], dtype=pl.List(pl.String))
 
@@ -175,9 +176,13 @@ def record_id(ut: pl.Expr) -> pl.Expr:
 
 
 def _doi(text: pl.Expr) -> pl.Expr:
-    doi = text.str.strip_chars().str.to_lowercase()
-    for prefix in ("https://doi.org/", "http://doi.org/", "http://dx.doi.org/", "doi:"):
-        doi = doi.str.strip_prefix(prefix)
+    """'https://dx.doi.org/10.1/X', 'doi: 10.1/X', '10.1/X' -> '10.1/x'."""
+    doi = (
+        text.str.strip_chars()
+        .str.to_lowercase()
+        .str.replace(r"^(?:(?:https?://)?(?:dx\.)?doi\.org/|doi:)\s*", "")
+        .str.strip_chars()
+    )
     return pl.when(doi.str.len_bytes() > 0).then(doi)
 
 
@@ -193,6 +198,12 @@ def _flag(text: pl.Expr, absent_means_no: pl.Expr) -> pl.Expr:
         .when(value.str.starts_with("N"))
         .then(False)
     )
+
+
+def _address_text(address: pl.Expr) -> pl.Expr:
+    # Plain-text exports end every address with a full stop, tab-delimited ones do not (nor
+    # do RP groups split at '.; '): without it the same address reads the same everywhere.
+    return address.str.strip_chars().str.strip_chars_end(".").str.strip_chars()
 
 
 def _positioned(frame: pl.DataFrame, name: str) -> pl.DataFrame:
@@ -280,7 +291,9 @@ def build_tables(
         schemas.DATASET_RECORDS,
     )
 
-    kept = meta.filter("kept").join(files.select("file", "format"), on="file", how="left")
+    kept = meta.filter("kept").join(
+        files.select("file", "format", "flags_exported"), on="file", how="left"
+    )
     ids = kept.select("rec", "record_id")
     items = items.join(ids, on="rec", how="semi")
     wide = wide.join(ids, on="rec", how="inner")
@@ -317,10 +330,12 @@ def _records(kept: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame) -> pl.
     )
     year = _digits(text("PY"))
     early_year = pl.col("early_access").str.extract(_YEAR, 1).cast(pl.Int64)
-    modern = pl.col("has_da") | (pl.col("format") == "wos_tab")
+    # Plain-text exports carry HC/HP only on flagged records, and only since the DA field
+    # appeared; a tab-delimited header says whether the columns were exported.
+    flags_exported = pl.coalesce("flags_exported", "has_da")
     record_id = pl.col("record_id")
     frame = (
-        kept.select("rec", "record_id", "file", "line", "format")
+        kept.select("rec", "record_id", "file", "line", "format", "flags_exported")
         .join(wide.drop("record_id"), on="rec", how="left")
         .join(item_counts, on="rec", how="left")
         .join(extra, on="rec", how="left")
@@ -349,8 +364,8 @@ def _records(kept: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame) -> pl.
             .then(pl.lit("PY"))
             .when(early_year.is_not_null())
             .then(pl.lit("EA")),
-            highly_cited=_flag(text("HC"), modern),
-            hot_paper=_flag(text("HP"), modern),
+            highly_cited=_flag(text("HC"), flags_exported),
+            hot_paper=_flag(text("HP"), flags_exported),
         )
     )
     return schemas.conform(frame, schemas.RECORDS)
@@ -413,9 +428,7 @@ def _people_and_places(
         "rec",
         "address_pos",
         kind=pl.lit("affiliation"),
-        address=pl.coalesce(
-            pl.col("bracket").struct[1].str.strip_chars(), pl.col("value").str.strip_chars()
-        ),
+        address=_address_text(pl.coalesce(pl.col("bracket").struct[1], pl.col("value"))),
         names=split_list(pl.col("bracket").struct[0]),
     )
     n_c1 = c1.group_by("rec").agg(n_c1=pl.len())
@@ -438,9 +451,11 @@ def _people_and_places(
             names=pl.when(pl.col("marker").struct[0].is_not_null())
             .then(split_list(pl.col("marker").struct[0]))
             .otherwise(_EMPTY_LIST),
-            address=pl.when(pl.col("marker").struct[0].is_not_null())
-            .then(pl.col("marker").struct[1].str.strip_chars())
-            .otherwise(pl.col("part")),
+            address=_address_text(
+                pl.when(pl.col("marker").struct[0].is_not_null())
+                .then(pl.col("marker").struct[1])
+                .otherwise(pl.col("part"))
+            ),
         )
         .with_columns(
             address=pl.when(pl.col("address").str.len_bytes() > 0).then(pl.col("address"))
@@ -474,8 +489,14 @@ def _people_and_places(
     by_source = resolved.partition_by("source", as_dict=True, include_key=False)
     none = resolved.clear().drop("source")
     c1_links = by_source.get(("C1",), none).rename({"mention": "address_pos"})
-    rp_positions = by_source.get(("RP",), none).join(
-        groups.select("rec", mention="group", address_pos="address_pos"), on=["rec", "mention"]
+    rp_positions = _settle_by_address(
+        by_source.get(("RP",), none).join(
+            groups.select("rec", mention="group", address_pos="address_pos", address="address"),
+            on=["rec", "mention"],
+        ),
+        c1_links.join(
+            c1.select("rec", "address_pos", c1_address="address"), on=["rec", "address_pos"]
+        ),
     )
     links = pl.concat(
         [
@@ -516,6 +537,33 @@ def _parsed_addresses(addresses: pl.Series) -> pl.DataFrame:
     """Address parts of the distinct strings (they repeat heavily across records)."""
     distinct = pl.DataFrame({"address": addresses.unique().sort()})
     return parse_addresses(distinct, "address")
+
+
+def _settle_by_address(rp: pl.DataFrame, c1_links: pl.DataFrame) -> pl.DataFrame:
+    """An RP name that fits several authors ('Wang, L' for Wang Lei and Wang Li) is the one
+    whose C1 address is the reprint address, when exactly that settles it."""
+    rp = rp.with_columns(_name=pl.int_range(pl.len()).over("rec", "mention", "name"))
+    rp = rp.with_columns(_fits=pl.len().over("rec", "mention", "name"))
+    at_address = (
+        rp.filter(pl.col("_fits") > 1)
+        .join(
+            c1_links.select("rec", "position", address="c1_address"),
+            on=["rec", "position", "address"],
+            how="semi",
+        )
+        .select("rec", "mention", "name", "position")
+        .unique()
+    )
+    settled = at_address.group_by("rec", "mention", "name").agg(_settled=pl.len())
+    rp = rp.join(settled, on=["rec", "mention", "name"], how="left")
+    keep = (
+        (pl.col("_fits") == 1)
+        | pl.col("_settled").is_null()
+        | pl.struct("rec", "mention", "name", "position").is_in(
+            at_address.select(pl.struct("rec", "mention", "name", "position")).to_series().implode()
+        )
+    )
+    return rp.filter(keep).drop("_name", "_fits", "_settled", "address")
 
 
 def _author_ids(wide: pl.DataFrame) -> pl.DataFrame:
@@ -588,7 +636,8 @@ def _funding(ids: pl.DataFrame, wide: pl.DataFrame) -> pl.DataFrame:
         pl.col("entry")
         .str.extract_all(r"\[[^\]]*\]")
         .list.eval(pl.element().str.slice(1, pl.element().str.len_chars() - 2))
-        .list.join(","),
+        .list.join(",")
+        .str.replace_all(";", ","),  # '[71774012, 72004015]' and '[71774012; 72004015]'
         ",",
     ).fill_null(_EMPTY_LIST)
     funder = (

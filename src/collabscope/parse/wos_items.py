@@ -18,11 +18,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from collabscope.parse.text import PY_WHITESPACE
 from collabscope.parse.wos_tokens import (
     LINE_ITEM_TAGS,
     RawRecord,
     iter_plain_records,
     iter_tab_records,
+    tab_header,
 )
 
 ITEMS_SCHEMA = pl.Schema({"rec": pl.Int64, "tag": pl.String, "value": pl.String})
@@ -43,6 +45,9 @@ _FILE_HEADER_TAGS = ["FN", "VR", "EF"]
 class FileItems:
     meta: pl.DataFrame
     items: pl.DataFrame
+    # Whether the export has ESI flag (HC/HP) fields at all: known from a tab-delimited
+    # header; None for plain text, where only flagged records carry the tag.
+    flags_exported: bool | None = None
 
 
 def plain_items(lines: list[str], first_rec: int = 0) -> FileItems:
@@ -55,7 +60,9 @@ def plain_items(lines: list[str], first_rec: int = 0) -> FileItems:
 
 def tab_items(lines: list[str], first_rec: int = 0) -> FileItems:
     """Items of a tab-delimited export; records are numbered from ``first_rec``."""
-    return items_from_raw_records(iter_tab_records(lines), first_rec)
+    tokens = items_from_raw_records(iter_tab_records(lines), first_rec)
+    tokens.flags_exported = "HC" in tab_header(lines)[1]
+    return tokens
 
 
 def _clean_plain_items(lines: list[str], first_rec: int) -> FileItems | None:
@@ -65,7 +72,7 @@ def _clean_plain_items(lines: list[str], first_rec: int) -> FileItems | None:
         pl.DataFrame({"text": lines}, schema={"text": pl.String})
         .with_row_index("line", offset=1)
         .with_columns(
-            blank=text.str.strip_chars().str.len_bytes() == 0,
+            blank=text.str.strip_chars(PY_WHITESPACE).str.len_bytes() == 0,
             tag=pl.when(text.str.contains(r"^[A-Z][A-Z0-9](?:[ \t]|$)")).then(text.str.slice(0, 2)),
         )
         .with_columns(
@@ -103,8 +110,8 @@ def _clean_plain_items(lines: list[str], first_rec: int) -> FileItems | None:
         rec=pl.col("starts") - 1 + first_rec,
         tag=tag.forward_fill(),
         value=pl.when(is_tag)
-        .then(text.str.slice(3).str.strip_chars())
-        .otherwise(text.str.strip_chars()),
+        .then(text.str.slice(3).str.strip_chars(PY_WHITESPACE))
+        .otherwise(text.str.strip_chars(PY_WHITESPACE)),
     )
     # Line items are items; an empty piece of text adds nothing but its tag's presence.
     items = items.filter(~((pl.col("value") == "") & pl.col("tag").is_in(list(LINE_ITEM_TAGS))))

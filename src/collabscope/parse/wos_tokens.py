@@ -177,22 +177,44 @@ def _unquote(value: str) -> str:
     return value
 
 
+def tab_header(lines: list[str]) -> tuple[int, list[str]]:
+    """Index of the header line of a tab-delimited export and its column names."""
+    start = next(i for i, line in enumerate(lines) if line.strip("\ufeff \t"))
+    return start, [_unquote(c.strip("\ufeff ").strip()) for c in lines[start].split("\t")]
+
+
 def iter_tab_records(lines: list[str]) -> Iterator[RawRecord]:
     """Records of a WoS tab-delimited export, the first non-empty line being the header."""
-    start = next(i for i, line in enumerate(lines) if line.strip("\ufeff \t"))
-    header = [_unquote(c.strip("\ufeff ").strip()) for c in lines[start].split("\t")]
+    start, header = tab_header(lines)
     named = len(header)
     while named and not header[named - 1]:
         named -= 1  # a trailing tab leaves an empty column name
     first_of: dict[str, int] = {}
     for index, name in enumerate(header[:named]):
         first_of.setdefault(name, index)
-    for number, line in enumerate(lines[start + 1 :], start=start + 2):
+    # Every export ends with a line break: a last row without one was cut off.
+    last = len(lines) - 1 if lines and lines[-1].strip() else -1
+    index = start + 1
+    while index < len(lines):
+        number, line = index + 1, lines[index]
+        index += 1
         if not line.strip():
             continue
         values = line.split("\t")
+        # A quoted field (Excel re-save) may hold line breaks: read on until the row is whole.
+        while len(values) < named and line.count('"') % 2 and index < len(lines):
+            line += "\n" + lines[index]
+            index += 1
+            values = line.split("\t")
         record = RawRecord(number, excerpt=line[:_EXCERPT])
-        extra = [v for v in values[len(header) :] if v.strip()]
+        extra = [v for v in values[named:] if v.strip()]
+        if index - 1 == last:
+            record.problem = (
+                f"line {number}: the file ends inside this row (no line break after it): "
+                "a truncated download?"
+            )
+            yield record
+            continue
         if len(values) < named or extra:
             record.problem = (
                 f"line {number}: row has {len(values)} fields where the header has {named} "
@@ -201,18 +223,18 @@ def iter_tab_records(lines: list[str]) -> Iterator[RawRecord]:
             yield record
             continue
         fields = record.fields
-        for index, name in enumerate(header[:named]):
-            value = values[index]
+        for column, name in enumerate(header[:named]):
+            value = values[column]
             if not value or not name:
                 continue
             value = _unquote(value.strip())
             if not value:
                 continue
-            if first_of[name] != index and name in fields:
+            if first_of[name] != column and name in fields:
                 # A repeated column (AU twice in some all-databases exports) keeps its first
                 # value; a differing later value is kept as an extra field, not dropped.
                 if value != _joined(fields[name], name):
-                    fields[f"{name}#{index + 1}"] = [value]
+                    fields[f"{name}#{column + 1}"] = [value]
                 continue
             if name in LINE_ITEM_TAGS:
                 fields[name] = split_tab_items(name, value)
