@@ -17,6 +17,8 @@ rule parse_exports:
     threads: 1
     resources:
         mem_mb=4000,
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/parse_exports.py"
 
@@ -37,5 +39,7 @@ rule build_tables:
     threads: 2
     resources:
         mem_mb=8000,
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/build_tables.py"

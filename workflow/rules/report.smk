@@ -14,5 +14,7 @@ rule render_report:
         code=REPORT_CODE,
     log:
         "logs/render_report/render_report.log",
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/render_report.py"
