@@ -132,11 +132,21 @@ ADDRESSES = Table(
         ("record_id", STR, "records.record_id"),
         ("address_pos", INT, "1-based; affiliations keep C1 order, reprint addresses follow"),
         ("kind", STR, "affiliation (C1) or reprint (RP)"),
-        ("raw", STR, "the address as exported, without the [Author; …] prefix"),
+        (
+            "raw",
+            STR,
+            "the address as exported, without the [Author; …] prefix and the final full stop "
+            "(so plain and tab-delimited exports agree)",
+        ),
         ("organisation", STR, "first comma-separated element"),
         ("sub_organisations", STR_LIST, "elements between the organisation and the city"),
         ("city", STR, "city element without postcode or state"),
-        ("state", STR, "US/Canadian/Australian state or province code where written"),
+        (
+            "state",
+            STR,
+            "element between city and country where written: US/Canadian/Australian state "
+            "code, Chinese province, UK county",
+        ),
         ("postcode", STR, "postcode or ZIP where written"),
         (
             "country_text",
