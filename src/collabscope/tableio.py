@@ -22,7 +22,7 @@ def write_table(frame: pl.DataFrame | pl.LazyFrame, table: Table, path: str | Pa
     data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     data = conform(data, table).sort(list(table.key), maintain_order=True, nulls_last=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data.write_parquet(tmp, compression="zstd", compression_level=9, statistics=True)
+    data.write_parquet(tmp, compression="zstd", compression_level=3, statistics=True)
     os.replace(tmp, path)
     return path
 

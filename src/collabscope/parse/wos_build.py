@@ -126,6 +126,9 @@ _CORRESPONDING = (
 )
 # Splits RP groups; a noncharacter, which no export contains.
 _GROUP_BREAK = "\uffff"
+# Below this share of distinct cited-reference strings, parsing the distinct ones and joining
+# back beats parsing every row.
+_PARSE_DISTINCT_BELOW = 0.6
 _NO_UT = "no UT (record id): cannot identify it"
 _EMPTY_LIST = pl.lit([], dtype=pl.List(pl.String))
 
@@ -207,7 +210,16 @@ def _address_text(address: pl.Expr) -> pl.Expr:
 
 
 def _positioned(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-    return frame.with_columns((pl.int_range(pl.len()).over("rec") + 1).alias(name))
+    """Number the rows of each record 1, 2, …; ``frame`` is ordered by rec."""
+    return frame.with_columns(_rank_in_record().alias(name))
+
+
+def _rank_in_record() -> pl.Expr:
+    # Rows are ordered by rec, so a record's rows are one run: the row index minus the index
+    # where the run starts. Much cheaper than a window over rec.
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    starts = pl.when(pl.col("rec") != pl.col("rec").shift(1)).then(row).otherwise(None)
+    return row - starts.fill_null(0).cum_max() + 1
 
 
 def build_tables(
@@ -295,8 +307,9 @@ def build_tables(
         files.select("file", "format", "flags_exported"), on="file", how="left"
     )
     ids = kept.select("rec", "record_id")
-    items = items.join(ids, on="rec", how="semi")
-    wide = wide.join(ids, on="rec", how="inner")
+    # Item order within a record is byline, address and reference order: keep it.
+    items = items.join(ids, on="rec", how="semi", maintain_order="left")
+    wide = wide.join(ids, on="rec", how="inner", maintain_order="left")
     tables["records"] = _records(kept, wide, items)
     tables["authorships"], tables["addresses"], tables["author_address"] = _people_and_places(
         ids, wide, items
@@ -460,7 +473,7 @@ def _people_and_places(
         .with_columns(
             address=pl.when(pl.col("address").str.len_bytes() > 0).then(pl.col("address"))
         )
-        .with_columns(group=pl.int_range(pl.len()).over("rec"))
+        .with_columns(group=_rank_in_record() - 1)
     )
     reprint = (
         groups.filter(pl.col("address").is_not_null())
@@ -652,5 +665,12 @@ def _funding(ids: pl.DataFrame, wide: pl.DataFrame) -> pl.DataFrame:
 
 def _references(ids: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
     cited = _positioned(items.filter(pl.col("tag") == "CR"), "ref_pos").join(ids, on="rec")
-    parsed = parse_cited_references(cited.lazy().select("record_id", "ref_pos", raw="value"))
-    return schemas.conform(parsed.collect(), schemas.REFERENCES)
+    cited = cited.select("record_id", "ref_pos", raw="value")
+    distinct = cited.select("raw").unique()
+    if distinct.height < _PARSE_DISTINCT_BELOW * cited.height:
+        # Papers of one field cite the same works: parse each distinct string once.
+        parsed = parse_cited_references(distinct.lazy()).collect()
+        frame = cited.join(parsed, on="raw", how="left")
+    else:
+        frame = parse_cited_references(cited.lazy()).collect()
+    return schemas.conform(frame, schemas.REFERENCES)
