@@ -39,8 +39,9 @@ def _parse_shard_job(args: tuple[dict[str, list[str]], str]) -> tuple[int, float
     return peak_kb, elapsed
 
 
-def _combine_job(args: tuple[list[str], str]) -> tuple[int, float]:
-    shard_dirs, out_dir = args
+def _combine_job(args: tuple[list[str], str, int]) -> tuple[int, float]:
+    shard_dirs, out_dir, threads = args
+    os.environ["POLARS_MAX_THREADS"] = str(threads)  # the build_tables rule's threads
     from collabscope import schemas
     from collabscope.combine import combine_shards
 
@@ -62,7 +63,7 @@ def run_ours(files: list[Path], shards: int, jobs: int, work: Path) -> dict[str,
         tasks = list(zip(groups.values(), shard_dirs, strict=True))
         results = pool.map(_parse_shard_job, tasks, chunksize=1)
         combine_peak_kb, combine_seconds = pool.apply(
-            _combine_job, ((shard_dirs, str(work / "tables")),)
+            _combine_job, ((shard_dirs, str(work / "tables"), min(jobs, 2)),)
         )
     wall = time.perf_counter() - start
     return {

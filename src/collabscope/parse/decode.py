@@ -32,6 +32,7 @@ _MAGIC = (
     (b"\x89PNG", "a PNG image, not an export"),
     (b"\xff\xd8\xff", "a JPEG image, not an export"),
 )
+_BLANK = re.compile(rb"[ \t\r\n\x00\xef\xbb\xbf\xff\xfe]*")
 _TAG_LINE = re.compile(r"^[A-Z][A-Z0-9](?: |$)")
 _PLAIN_HEADER = re.compile(r"Web of (?:Science|Knowledge)|ISI Export|^FN |^VR ", re.IGNORECASE)
 
@@ -114,7 +115,7 @@ def decode_bytes(name: str, data: bytes, final: bool = True) -> tuple[str, str]:
 
     ``final=False`` decodes a file's head: an incomplete character at the end is not an error.
     """
-    if final and not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+    if final and _BLANK.fullmatch(data):
         raise UserInputError(name, "the file is empty")
     for magic, what in _MAGIC:
         if data.startswith(magic):
@@ -144,7 +145,9 @@ def _decode(
 ) -> str:
     """Decode ``data`` (the file after a ``skipped``-byte byte-order mark)."""
     try:
-        return codecs.getincrementaldecoder(codec)().decode(data, final=final)
+        if final:
+            return data.decode(codec)
+        return codecs.getincrementaldecoder(codec)().decode(data, final=False)
     except UnicodeDecodeError as err:
         width = 2 if codec.startswith("utf-16") else 1
         before = data[: err.start - err.start % width]
@@ -171,6 +174,8 @@ def _decode(
 
 
 def _line_endings(text: str) -> str:
+    if "\r" not in text:
+        return "LF" if "\n" in text else "none"
     crlf = text.count("\r\n")
     cr = text.count("\r") - crlf
     lf = text.count("\n") - crlf

@@ -14,6 +14,7 @@ def split_list(text: pl.Expr, separator: str = ";") -> pl.Expr:
     )
 
 
-# What Python's str.strip() removes: polars' strip_chars() (Unicode White_Space) leaves the
-# separators U+001C-U+001F, and the two tokenisers must read every line the same way.
-PY_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+# What polars' strip_chars() removes (Unicode White_Space). Python's str.strip() also removes
+# the separators U+001C-U+001F; the line-by-line tokeniser strips exactly this set instead,
+# so that both tokenisers read every line the same way.
+WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace() and not 0x1C <= c <= 0x1F)

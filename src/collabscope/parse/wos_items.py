@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from collabscope.parse.text import PY_WHITESPACE
 from collabscope.parse.wos_tokens import (
     LINE_ITEM_TAGS,
     RawRecord,
@@ -72,7 +71,7 @@ def _clean_plain_items(lines: list[str], first_rec: int) -> FileItems | None:
         pl.DataFrame({"text": lines}, schema={"text": pl.String})
         .with_row_index("line", offset=1)
         .with_columns(
-            blank=text.str.strip_chars(PY_WHITESPACE).str.len_bytes() == 0,
+            blank=text.str.strip_chars().str.len_bytes() == 0,
             tag=pl.when(text.str.contains(r"^[A-Z][A-Z0-9](?:[ \t]|$)")).then(text.str.slice(0, 2)),
         )
         .with_columns(
@@ -110,8 +109,8 @@ def _clean_plain_items(lines: list[str], first_rec: int) -> FileItems | None:
         rec=pl.col("starts") - 1 + first_rec,
         tag=tag.forward_fill(),
         value=pl.when(is_tag)
-        .then(text.str.slice(3).str.strip_chars(PY_WHITESPACE))
-        .otherwise(text.str.strip_chars(PY_WHITESPACE)),
+        .then(text.str.slice(3).str.strip_chars())
+        .otherwise(text.str.strip_chars()),
     )
     # Line items are items; an empty piece of text adds nothing but its tag's presence.
     items = items.filter(~((pl.col("value") == "") & pl.col("tag").is_in(list(LINE_ITEM_TAGS))))

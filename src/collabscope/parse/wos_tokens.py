@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from collabscope.parse.text import WHITESPACE
+
 # Fields whose lines (plain) or '; '-separated parts (tab) are separate items.
 LINE_ITEM_TAGS = frozenset({"AU", "AF", "BA", "BF", "BE", "CA", "GP", "C1", "CR", "ED"})
 
@@ -86,11 +88,11 @@ def _iter_plain_items(lines: list[str]) -> Iterator[RawRecord]:
     current: list[str] | None = None
     seen_record = False
     for number, line in enumerate(lines, start=1):
-        if not line or line.isspace():
+        if not line.strip(WHITESPACE):
             continue
         if line[0] in " \t":
             if current is not None:
-                current.append(line.strip())
+                current.append(line.strip(WHITESPACE))
             elif record is not None:
                 record.problem = (
                     record.problem or f"line {number}: continuation line before any tag"
@@ -110,7 +112,7 @@ def _iter_plain_items(lines: list[str]) -> Iterator[RawRecord]:
             current = None
             continue
         tag = line[:2]
-        value = line[3:].strip()
+        value = line[3:].strip(WHITESPACE)
         if record is None:
             if tag in _HEADER_TAGS or tag == "EF":
                 current = None
