@@ -55,11 +55,18 @@ def combine_shards(
         .collect()
     )
     kept = first.lazy()
-    records = occurrences.join(kept, on=["record_id", "_shard"], how="semi").drop("_shard")
-    write_table(records, schemas.RECORDS, outputs["records"])
+    # Usually no record occurs in two shards: then every shard row is kept as it is.
+    n_occurrences = occurrences.select(pl.len()).collect().item()
+    everything_kept = first.height == n_occurrences
+
+    def kept_rows(frame: pl.LazyFrame) -> pl.LazyFrame:
+        if not everything_kept:
+            frame = frame.join(kept, on=["record_id", "_shard"], how="semi")
+        return frame.drop("_shard")
+
+    write_table(kept_rows(occurrences), schemas.RECORDS, outputs["records"])
     for table in schemas.CHILD_TABLES:
-        rows = _scan_shards(dirs, table).join(kept, on=["record_id", "_shard"], how="semi")
-        write_table(rows.drop("_shard"), table, outputs[table.name])
+        write_table(kept_rows(_scan_shards(dirs, table)), table, outputs[table.name])
 
     # Occurrences a shard kept that another shard's file holds first: duplicates of their file.
     cross_duplicates = (
