@@ -308,7 +308,8 @@ def build_tables(
     )
     ids = kept.select("rec", "record_id")
     # Item order within a record is byline, address and reference order: keep it.
-    items = items.join(ids, on="rec", how="semi", maintain_order="left")
+    if ids.height < meta.height:  # some records are duplicates or quarantined
+        items = items.join(ids, on="rec", how="semi", maintain_order="left")
     wide = wide.join(ids, on="rec", how="inner", maintain_order="left")
     tables["records"] = _records(kept, wide, items)
     tables["authorships"], tables["addresses"], tables["author_address"] = _people_and_places(

@@ -71,7 +71,8 @@ def _clean_plain_items(lines: list[str], first_rec: int) -> FileItems | None:
         pl.DataFrame({"text": lines}, schema={"text": pl.String})
         .with_row_index("line", offset=1)
         .with_columns(
-            blank=text.str.strip_chars().str.len_bytes() == 0,
+            # (\s is Unicode White_Space, what strip_chars() removes)
+            blank=~text.str.contains(r"\S"),
             tag=pl.when(text.str.contains(r"^[A-Z][A-Z0-9](?:[ \t]|$)")).then(text.str.slice(0, 2)),
         )
         .with_columns(
@@ -108,9 +109,7 @@ def _clean_plain_items(lines: list[str], first_rec: int) -> FileItems | None:
     items = inside.select(
         rec=pl.col("starts") - 1 + first_rec,
         tag=tag.forward_fill(),
-        value=pl.when(is_tag)
-        .then(text.str.slice(3).str.strip_chars())
-        .otherwise(text.str.strip_chars()),
+        value=text.str.slice(pl.when(is_tag).then(3).otherwise(0)).str.strip_chars(),
     )
     # Line items are items; an empty piece of text adds nothing but its tag's presence.
     items = items.filter(~((pl.col("value") == "") & pl.col("tag").is_in(list(LINE_ITEM_TAGS))))
