@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from collabscope import schemas
 from collabscope.errors import UserInputError
 from collabscope.parse.shard import ShardTables, parse_files
+from collabscope.parse.wos_items import _clean_tab_items, items_from_raw_records
+from collabscope.parse.wos_tokens import iter_tab_records
 from tests.unit.wos_builders import check_accounting, plain_text, record, tab_text
 
 # FUZZ_EXAMPLES=2000 python -m pytest tests/unit/test_parse_fuzz.py searches longer.
@@ -369,3 +371,17 @@ def test_control_characters_read_the_same_by_both_tokenisers(workdir: Path, rec:
     stray = check(workdir, (text + "#---a stray comment---\n").encode("utf-8"))
     assert clean is not None and stray is not None
     assert canonical(clean) == canonical(stray)
+
+
+@SETTINGS
+@given(records=records_with_odd_values())
+def test_both_tab_readers_agree(records: list[dict]) -> None:
+    # Well-formed tab files are read vectorised, others row by row; on a file both can read
+    # they must give the same items.
+    lines = tab_text(records, eol="\n").split("\n")
+    fast = _clean_tab_items(lines, 0)
+    slow = items_from_raw_records(iter_tab_records(lines), 0)
+    if fast is None:
+        return
+    assert fast.meta.to_dicts() == slow.meta.to_dicts()
+    assert fast.items.to_dicts() == slow.items.to_dicts()

@@ -59,9 +59,97 @@ def plain_items(lines: list[str], first_rec: int = 0) -> FileItems:
 
 def tab_items(lines: list[str], first_rec: int = 0) -> FileItems:
     """Items of a tab-delimited export; records are numbered from ``first_rec``."""
-    tokens = items_from_raw_records(iter_tab_records(lines), first_rec)
+    tokens = _clean_tab_items(lines, first_rec)
+    if tokens is None:
+        tokens = items_from_raw_records(iter_tab_records(lines), first_rec)
     tokens.flags_exported = "HC" in tab_header(lines)[1]
     return tokens
+
+
+# A quoted field (Excel re-save) is one whose inner quotes are all doubled.
+_QUOTED = r'^"((?:[^"]|"")*)"$'
+# C1 items are '; '-separated, but a '[Author; Author]' prefix is kept whole.
+_C1_ITEM = r"(?:\[[^\]]*\]|[^;\[])+"
+# Characters Python's str.strip() treats as space and polars does not (see text.WHITESPACE).
+_SEPARATORS = "[\x1c-\x1f]"
+
+
+def _clean_tab_items(lines: list[str], first_rec: int) -> FileItems | None:
+    """Vectorised reading of a well-formed tab-delimited file; None when it needs the slow path
+    (repeated column names, short or long rows, quoted line breaks, a last row without a line
+    break, unbalanced brackets in C1, separator control characters)."""
+    start, header = tab_header(lines)
+    named = len(header)
+    while named and not header[named - 1]:
+        named -= 1
+    columns = header[:named]
+    if len(set(columns)) != named or (lines and lines[-1].strip()):
+        return None
+    rows = (
+        pl.DataFrame({"text": lines[start + 1 :]}, schema={"text": pl.String})
+        .with_row_index("line", offset=start + 2)
+        .filter(pl.col("text").str.contains(r"\S"))
+    )
+    fields = pl.col("text").str.split("\t")
+    check = rows.select(
+        shape_ok=(
+            (fields.list.len() >= named)
+            & (
+                fields.list.slice(named)
+                .list.eval(pl.element().str.contains(r"\S"))
+                .list.any()
+                .not_()
+            )
+        ).all(),
+        separators=pl.col("text").str.contains(_SEPARATORS).any(),
+    ).row(0)
+    if rows.height and (not check[0] or check[1]):
+        return None
+    rows = rows.with_row_index("index").with_columns(rec=pl.col("index").cast(pl.Int64) + first_rec)
+    names = pl.DataFrame(
+        {"column": list(range(named)), "tag": columns},
+        schema={"column": pl.Int64, "tag": pl.String},
+    ).filter(pl.col("tag") != "")
+    value = pl.col("value").str.strip_chars()
+    unquoted = value.str.extract(_QUOTED, 1).str.replace_all('""', '"', literal=True)
+    cells = (
+        rows.select("rec", value=fields.list.slice(0, named))
+        .with_columns(column=pl.int_ranges(0, pl.col("value").list.len(), dtype=pl.Int64))
+        .explode("value", "column")
+        .join(names, on="column", how="inner", maintain_order="left")
+        .with_columns(value=pl.coalesce(unquoted, value))
+        .filter(pl.col("value").str.len_bytes() > 0)
+    )
+    line_item = pl.col("tag").is_in(list(LINE_ITEM_TAGS))
+    c1_bracketed = (pl.col("tag") == "C1") & pl.col("value").str.contains("[", literal=True)
+    if cells.filter(
+        c1_bracketed
+        & (pl.col("value").str.count_matches(r"\[") != pl.col("value").str.count_matches(r"\]"))
+    ).height:
+        return None
+    items = (
+        cells.with_columns(
+            value=pl.when(c1_bracketed)
+            .then(pl.col("value").str.extract_all(_C1_ITEM))
+            .when(line_item)
+            .then(pl.col("value").str.split(";"))
+            .otherwise(pl.concat_list(pl.col("value")))
+        )
+        .explode("value")
+        .with_columns(
+            value=pl.when(line_item).then(pl.col("value").str.strip_chars()).otherwise("value")
+        )
+        .filter(pl.col("value").str.len_bytes() > 0)
+        .select("rec", "tag", "value")
+    )
+    meta = rows.select(
+        "rec",
+        line=pl.col("line").cast(pl.Int64),
+        problem=pl.lit(None, dtype=pl.String),
+        excerpt=pl.col("text").str.slice(0, _EXCERPT),
+        is_record=pl.lit(True),
+    )
+    return FileItems(meta.cast(dict(META_SCHEMA)), items.cast(dict(ITEMS_SCHEMA)))
 
 
 def _clean_plain_items(lines: list[str], first_rec: int) -> FileItems | None:
