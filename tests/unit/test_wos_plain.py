@@ -733,3 +733,24 @@ def test_schemas_of_every_table(tmp_path: Path) -> None:
     for table in schemas.SHARD_TABLES:
         assert empty[table.name].schema == table.schema, table.name
     assert empty["records"].height == 0
+
+
+def test_html_entities_do_not_split_lists_or_funders(tmp_path: Path) -> None:
+    # Some WoS exports carry HTML entities; the ';' ending '&amp;' separates nothing.
+    r = record(
+        1,
+        DE="Clusters; Patents; R&amp; D; Spatial",
+        FU="National Key R&amp;D Program of China [2018YFB1402600]; Natural Science "
+        "Foundation of China [71774012]",
+    )
+    tables = parse_text(tmp_path, plain_text([r]))
+    assert rec(tables, wos_id(1))["author_keywords"] == [
+        "Clusters",
+        "Patents",
+        "R&amp; D",
+        "Spatial",
+    ]
+    assert [(f["funder_raw"], f["grant_numbers"]) for f in rows(tables, "funding")] == [
+        ("National Key R&amp;D Program of China", ["2018YFB1402600"]),
+        ("Natural Science Foundation of China", ["71774012"]),
+    ]

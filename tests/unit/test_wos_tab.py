@@ -9,6 +9,7 @@ import polars as pl
 
 from collabscope import schemas
 from collabscope.parse.shard import ShardTables
+from collabscope.parse.wos_items import _clean_tab_items
 from collabscope.parse.wos_tokens import iter_tab_records
 from tests.unit.wos_builders import (
     TAB_COLUMNS,
@@ -422,3 +423,24 @@ def test_truncated_last_tab_row_is_not_parsed_with_a_wrong_id(tmp_path: Path) ->
     tables = parse_text(tmp_path, cut)
     assert tables["records"]["record_id"].to_list() == [wos_id(1)]
     assert tables["quarantine"].height == 1
+
+
+def test_html_entities_do_not_split_tab_items() -> None:
+    lines = [
+        "PT\tAU\tCR\tC1\tUT",
+        "J\tZhang, W; Li, X\tSmith J, 2010, R&amp;D MANAGE, V40, P1; Li X, 2012, SCI EDUC, V3, P5"
+        "\t[Zhang, W; Li, X] Inst Sci &amp; Technol, Beijing, Peoples R China\tWOS:1",
+        "",
+    ]
+    (row,) = iter_tab_records(lines)
+    assert row.fields["CR"] == [
+        "Smith J, 2010, R&amp;D MANAGE, V40, P1",
+        "Li X, 2012, SCI EDUC, V3, P5",
+    ]
+    assert row.fields["C1"] == [
+        "[Zhang, W; Li, X] Inst Sci &amp; Technol, Beijing, Peoples R China"
+    ]
+    fast = _clean_tab_items(lines, 0)
+    assert fast is not None
+    assert fast.items.filter(pl.col("tag") == "CR")["value"].to_list() == row.fields["CR"]
+    assert fast.items.filter(pl.col("tag") == "C1")["value"].to_list() == row.fields["C1"]

@@ -19,7 +19,7 @@ import polars as pl
 
 from collabscope import schemas
 from collabscope.parse.cited_references import parse_cited_references
-from collabscope.parse.text import split_list
+from collabscope.parse.text import protect_entities, restore_entities, split_list
 from collabscope.parse.wos_address import parse_addresses
 
 # Tags turned into columns or child tables; any other tag is kept in records.extra_fields.
@@ -641,9 +641,12 @@ def _assign_ids(
 def _funding(ids: pl.DataFrame, wide: pl.DataFrame) -> pl.DataFrame:
     """FU 'Funder A [grant1, grant2]; Funder B' -> one row per funder with its grants."""
     entries = (
-        wide.select("rec", entry=pl.col("FU").str.extract_all(r"(?:\[[^\]]*\]|[^;\[]|\[)+"))
+        wide.select(
+            "rec",
+            entry=protect_entities(pl.col("FU")).str.extract_all(r"(?:\[[^\]]*\]|[^;\[]|\[)+"),
+        )
         .explode("entry")
-        .with_columns(pl.col("entry").str.strip_chars())
+        .with_columns(restore_entities(pl.col("entry")).str.strip_chars())
         .filter(pl.col("entry").str.len_bytes() > 0)
     )
     grants = split_list(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from collabscope.parse.text import protect_entities, restore_entities
 from collabscope.parse.wos_tokens import (
     LINE_ITEM_TAGS,
     RawRecord,
@@ -130,14 +131,16 @@ def _clean_tab_items(lines: list[str], first_rec: int) -> FileItems | None:
     items = (
         cells.with_columns(
             value=pl.when(c1_bracketed)
-            .then(pl.col("value").str.extract_all(_C1_ITEM))
+            .then(protect_entities(pl.col("value")).str.extract_all(_C1_ITEM))
             .when(line_item)
-            .then(pl.col("value").str.split(";"))
+            .then(protect_entities(pl.col("value")).str.split(";"))
             .otherwise(pl.concat_list(pl.col("value")))
         )
         .explode("value")
         .with_columns(
-            value=pl.when(line_item).then(pl.col("value").str.strip_chars()).otherwise("value")
+            value=pl.when(line_item)
+            .then(restore_entities(pl.col("value")).str.strip_chars())
+            .otherwise("value")
         )
         .filter(pl.col("value").str.len_bytes() > 0)
         .select("rec", "tag", "value")

@@ -163,10 +163,16 @@ def _looks_like_header(line: str) -> bool:
 _C1_SPLIT = re.compile(r";\s*(?![^\[]*\])")
 
 
+_ENTITY = re.compile(r"&(#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6}|[a-z][a-z0-9]{1,7});")
+_ENTITY_END = "\ue000"
+
+
 def split_tab_items(tag: str, value: str) -> list[str]:
-    """Items of a line-item field in tab-delimited form ('; '-separated, brackets kept whole)."""
+    """Items of a line-item field in tab-delimited form ('; '-separated, brackets kept whole;
+    the ';' ending an HTML entity such as '&amp;' is not a separator)."""
+    value = _ENTITY.sub(lambda m: f"&{m.group(1)}{_ENTITY_END}", value)
     parts = _C1_SPLIT.split(value) if tag == "C1" and "[" in value else value.split(";")
-    return [p.strip() for p in parts if p.strip()]
+    return [p.replace(_ENTITY_END, ";").strip() for p in parts if p.strip()]
 
 
 def _unquote(value: str) -> str:
