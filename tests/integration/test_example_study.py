@@ -1,8 +1,8 @@
 """The bundled example study end to end, as `snakemake --cores all` runs it, twice.
 
 Checks what a user relies on: the report is written, every record of every export is accounted
-for exactly as the generator's ground truth says, and a second run from scratch gives
-byte-identical tables.
+for exactly as the generator's ground truth says, and a second run from scratch (with another
+number of cores) gives byte-identical tables.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ def _truth(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-def _run_example(directory: Path) -> Path:
+def _run_example(directory: Path, cores: int) -> Path:
     directory.mkdir()
     (directory / "resources").symlink_to(PROJECT / "resources")
     shutil.copy(PROJECT / "config" / "config.yaml", directory / "config.yaml")
-    result = snakemake(directory, "--cores", "2", timeout=900)
+    result = snakemake(directory, "--cores", str(cores), timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     return directory / "results"
 
@@ -40,7 +40,8 @@ def _run_example(directory: Path) -> Path:
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("example")
-    return _run_example(base / "first"), _run_example(base / "second")
+    # Different core counts give the jobs different polars thread counts: same bytes anyway.
+    return _run_example(base / "first", cores=2), _run_example(base / "second", cores=1)
 
 
 def _digest(path: Path) -> str:
