@@ -29,11 +29,13 @@ validate(config, CONFIG_SCHEMA)  # fills in the schema's defaults
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/parse.smk"
+include: "workflow/rules/normalise.smk"
 include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
         list(TABLES.values()),
+        "results/normalised/addresses.parquet",
         "results/report/index.html",
     default_target: True

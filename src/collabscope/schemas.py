@@ -261,6 +261,29 @@ DATASETS = Table(
     ),
 )
 
+ADDRESSES_NORMALISED = Table(
+    "addresses",
+    ("record_id", "address_pos"),
+    "the addresses table with each address's country under the configured policy "
+    "(results/normalised/addresses.parquet)",
+    (
+        *ADDRESSES.columns,
+        (
+            "country_recorded",
+            STR,
+            "ISO 3166-1 alpha-3 code as written: GBR-ENG/GBR-SCT/GBR-WLS/GBR-NIR for the UK "
+            "nations, HKG/MAC/TWN (also when written '…, Hong Kong, Peoples R China')",
+        ),
+        ("country", STR, "the country counted, under normalise.country_policy"),
+        (
+            "country_method",
+            STR,
+            "exact, alias, fuzzy, city_rule, us_state, ca_province, au_state or none",
+        ),
+        ("country_score", pl.Float64, "100 for rule-based matches, the rapidfuzz score for fuzzy"),
+    ),
+)
+
 CANONICAL_TABLES: tuple[Table, ...] = (
     RECORDS,
     DATASET_RECORDS,
@@ -289,6 +312,8 @@ SHARD_TABLES: tuple[Table, ...] = (
 CHILD_TABLES: tuple[Table, ...] = (AUTHORSHIPS, ADDRESSES, AUTHOR_ADDRESS, FUNDING, REFERENCES)
 
 BY_NAME = {table.name: table for table in CANONICAL_TABLES}
+# Tables of the normalisation stage (results/normalised/), each a canonical table plus columns.
+NORMALISED_TABLES: tuple[Table, ...] = (ADDRESSES_NORMALISED,)
 
 
 def conform(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
@@ -318,6 +343,27 @@ def markdown() -> str:
         ]
         lines += ["| column | type | meaning |", "|---|---|---|"]
         for name, dtype, meaning in table.columns:
+            lines.append(f"| `{name}` | {dtype} | {meaning} |")
+        lines.append("")
+    lines += [
+        "# Normalised tables",
+        "",
+        "Parquet files under `results/normalised/`: a canonical table with the normalisation",
+        "stage's columns added (the canonical columns are as above).",
+        "",
+    ]
+    for table in NORMALISED_TABLES:
+        base = BY_NAME[table.name]
+        added = [c for c in table.columns if c not in base.columns]
+        lines += [
+            f"## `normalised/{table.name}`",
+            "",
+            f"Key: {', '.join(table.key)}. Holds {table.holds}.",
+            "",
+            "| added column | type | meaning |",
+            "|---|---|---|",
+        ]
+        for name, dtype, meaning in added:
             lines.append(f"| `{name}` | {dtype} | {meaning} |")
         lines.append("")
     return "\n".join(lines)

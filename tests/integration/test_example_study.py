@@ -111,3 +111,15 @@ def test_report_shows_the_counts_and_escapes_titles(two_runs: tuple[Path, Path])
         assert name in html
         assert f"{count:,}" in html or str(count) in html
     assert "<script>alert" not in html
+
+
+def test_every_address_gets_its_true_country(two_runs: tuple[Path, Path]) -> None:
+    normalised = pl.read_parquet(two_runs[0] / "normalised" / "addresses.parquet")
+    truth = {(row["ut"], int(row["position"])): row["country"] for row in _truth("addresses.tsv")}
+    got = {
+        (row["record_id"], row["address_pos"]): row["country"]
+        for row in normalised.iter_rows(named=True)
+    }
+    assert len(got) == len(truth) > 3000
+    wrong = {key: (got.get(key), truth[key]) for key in truth if got.get(key) != truth[key]}
+    assert wrong == {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 import yaml
 
@@ -123,7 +124,13 @@ def test_adding_an_export_reruns_only_its_shard(tmp_path: Path) -> None:
 
     new = wos_plain_file(tmp_path / "exports" / "part99.txt", range(5000, 5010))
     plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
-    assert plan == {"parse_exports": 1, "build_tables": 1, "render_report": 1, "all": 1}
+    assert plan == {
+        "parse_exports": 1,
+        "build_tables": 1,
+        "normalise_addresses": 1,
+        "render_report": 1,
+        "all": 1,
+    }
     shard = shard_of(str(new.relative_to(tmp_path)), shards)
     dry = snakemake(tmp_path, "-n").stdout
     assert f"results/shards/{shard:04d}/records.parquet" in dry
@@ -140,6 +147,22 @@ def test_editing_a_dataset_description_reruns_no_parsing(tmp_path: Path) -> None
     assert plan.get("build_tables") == 1
 
 
+def test_changing_the_country_policy_reruns_only_normalisation(tmp_path: Path) -> None:
+    wos_plain_file(tmp_path / "exports" / "a.txt", range(5), country="Scotland")
+    write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}})
+    assert snakemake(tmp_path, "--cores", "2").returncode == 0
+    addresses = tmp_path / "results" / "normalised" / "addresses.parquet"
+    assert set(pl.read_parquet(addresses)["country"]) == {"GBR"}
+    policy = {"country_policy": {"uk_nations": "separate"}}
+    write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}}, normalise=policy)
+    plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
+    assert plan == {"normalise_addresses": 1, "all": 1}
+    assert snakemake(tmp_path, "--cores", "2").returncode == 0
+    normalised = pl.read_parquet(addresses)
+    assert set(normalised["country"]) == {"GBR-SCT"}
+    assert set(normalised["country_recorded"]) == {"GBR-SCT"}
+
+
 def test_ten_thousand_files_plan_one_job_per_shard(tmp_path: Path) -> None:
     exports = tmp_path / "exports"
     exports.mkdir()
@@ -153,4 +176,10 @@ def test_ten_thousand_files_plan_one_job_per_shard(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     plan = planned_jobs(result.stdout)
     # A fixed budget however many files there are: one job per shard plus the fixed stages.
-    assert plan == {"parse_exports": 64, "build_tables": 1, "render_report": 1, "all": 1}
+    assert plan == {
+        "parse_exports": 64,
+        "build_tables": 1,
+        "normalise_addresses": 1,
+        "render_report": 1,
+        "all": 1,
+    }

@@ -31,7 +31,14 @@ PARSE_CODE = code_version(
 COMBINE_CODE = code_version([SRC / "combine.py", SRC / "schemas.py", SRC / "tableio.py"])
 REPORT_CODE = code_version([*SRC.joinpath("report").glob("*.py"), *SRC.joinpath("templates").glob("*")])
 
+NORMALISE_CODE = code_version(
+    [*SRC.joinpath("normalise").glob("*.py"), SRC / "schemas.py", SRC / "tableio.py"]
+)
+
 TABLES = {t.name: f"results/tables/{t.name}.parquet" for t in schemas.CANONICAL_TABLES}
+# Curated resources ship with the workflow, wherever the user's working directory is.
+RESOURCES = Path(workflow.basedir) / "resources"
+COUNTRY_FILES = sorted(str(p) for p in (RESOURCES / "countries").glob("*.csv"))
 
 
 def shard_files(wildcards):

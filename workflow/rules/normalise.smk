@@ -1,0 +1,24 @@
+# Stage 2: canonical tables -> normalised tables. Only the tables and the curated resources
+# are inputs, so changing the country policy reruns this stage and what follows, never parsing.
+
+
+rule normalise_addresses:
+    input:
+        addresses=TABLES["addresses"],
+        countries=COUNTRY_FILES,
+    output:
+        addresses="results/normalised/addresses.parquet",
+    params:
+        country_policy=config["normalise"]["country_policy"],
+        code=NORMALISE_CODE,
+    log:
+        "logs/normalise_addresses/normalise_addresses.log",
+    benchmark:
+        "benchmarks/normalise_addresses/normalise_addresses.tsv"
+    threads: 2
+    resources:
+        mem_mb=4000,
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/normalise_addresses.py"
