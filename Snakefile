@@ -37,5 +37,6 @@ rule all:
     input:
         list(TABLES.values()),
         "results/normalised/addresses.parquet",
+        "results/normalised/funding.parquet",
         "results/report/index.html",
     default_target: True

@@ -284,6 +284,24 @@ ADDRESSES_NORMALISED = Table(
     ),
 )
 
+FUNDING_NORMALISED = Table(
+    "funding",
+    ("record_id", "funder_pos"),
+    "the funding table with each funder matched to the funder registry "
+    "(results/normalised/funding.parquet)",
+    (
+        *FUNDING.columns,
+        ("funder_id", STR, "registry id (resources/funders/funders.csv), null when unmatched"),
+        ("funder_name", STR, "registry name"),
+        ("funder_country", STR, "ISO 3166-1 alpha-3 of the funder (EUR, INT for EU and others)"),
+        ("funder_method", STR, "exact, alias, acronym, fuzzy, ambiguous or none"),
+        ("funder_score", pl.Float64, "100 for exact/alias/acronym, the rapidfuzz score for fuzzy"),
+        ("funder_text", STR, "the cleaned text that was matched"),
+        ("funder_also", STR_LIST, "other funders named in the same glued entry"),
+        ("funder_candidates", STR_LIST, "ids considered (the choices of an ambiguous name)"),
+    ),
+)
+
 CANONICAL_TABLES: tuple[Table, ...] = (
     RECORDS,
     DATASET_RECORDS,
@@ -313,7 +331,7 @@ CHILD_TABLES: tuple[Table, ...] = (AUTHORSHIPS, ADDRESSES, AUTHOR_ADDRESS, FUNDI
 
 BY_NAME = {table.name: table for table in CANONICAL_TABLES}
 # Tables of the normalisation stage (results/normalised/), each a canonical table plus columns.
-NORMALISED_TABLES: tuple[Table, ...] = (ADDRESSES_NORMALISED,)
+NORMALISED_TABLES: tuple[Table, ...] = (ADDRESSES_NORMALISED, FUNDING_NORMALISED)
 
 
 def conform(frame: pl.DataFrame, table: Table) -> pl.DataFrame:

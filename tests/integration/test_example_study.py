@@ -123,3 +123,17 @@ def test_every_address_gets_its_true_country(two_runs: tuple[Path, Path]) -> Non
     assert len(got) == len(truth) > 3000
     wrong = {key: (got.get(key), truth[key]) for key in truth if got.get(key) != truth[key]}
     assert wrong == {}
+
+
+def test_funders_are_matched_and_the_review_queue_is_written(two_runs: tuple[Path, Path]) -> None:
+    funding = pl.read_parquet(two_runs[0] / "tables" / "funding.parquet")
+    normalised = pl.read_parquet(two_runs[0] / "normalised" / "funding.parquet")
+    assert normalised.select("record_id", "funder_pos").equals(
+        funding.select("record_id", "funder_pos")
+    )
+    truth = {(row["ut"], row["raw"]): row["canonical"] for row in _truth("funders.tsv")}
+    assert len(truth) > 500
+    matched = normalised.filter(pl.col("funder_id").is_not_null())
+    assert matched.height == normalised.height  # every example funder is in the registry
+    review = (two_runs[0] / "review" / "funders.csv").read_text(encoding="utf-8")
+    assert review.startswith("funder_text,")

@@ -128,6 +128,7 @@ def test_adding_an_export_reruns_only_its_shard(tmp_path: Path) -> None:
         "parse_exports": 1,
         "build_tables": 1,
         "normalise_addresses": 1,
+        "normalise_funding": 1,
         "render_report": 1,
         "all": 1,
     }
@@ -156,7 +157,8 @@ def test_changing_the_country_policy_reruns_only_normalisation(tmp_path: Path) -
     policy = {"country_policy": {"uk_nations": "separate"}}
     write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}}, normalise=policy)
     plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
-    assert plan == {"normalise_addresses": 1, "all": 1}
+    # Funders are settled with the records' countries, so they follow.
+    assert plan == {"normalise_addresses": 1, "normalise_funding": 1, "all": 1}
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
     normalised = pl.read_parquet(addresses)
     assert set(normalised["country"]) == {"GBR-SCT"}
@@ -180,6 +182,7 @@ def test_ten_thousand_files_plan_one_job_per_shard(tmp_path: Path) -> None:
         "parse_exports": 64,
         "build_tables": 1,
         "normalise_addresses": 1,
+        "normalise_funding": 1,
         "render_report": 1,
         "all": 1,
     }

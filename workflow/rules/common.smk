@@ -39,6 +39,8 @@ TABLES = {t.name: f"results/tables/{t.name}.parquet" for t in schemas.CANONICAL_
 # Curated resources ship with the workflow, wherever the user's working directory is.
 RESOURCES = Path(workflow.basedir) / "resources"
 COUNTRY_FILES = sorted(str(p) for p in (RESOURCES / "countries").glob("*.csv"))
+# The bundled funder registry first, then the user's, which extend or correct it.
+FUNDER_REGISTRIES = [str(RESOURCES / "funders" / "funders.csv"), *config["normalise"]["funder_registries"]]
 
 
 def shard_files(wildcards):

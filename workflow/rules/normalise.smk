@@ -22,3 +22,26 @@ rule normalise_addresses:
         "../../environment.yml"
     script:
         "../scripts/normalise_addresses.py"
+
+
+rule normalise_funding:
+    input:
+        funding=TABLES["funding"],
+        addresses="results/normalised/addresses.parquet",
+        registries=FUNDER_REGISTRIES,
+    output:
+        funding="results/normalised/funding.parquet",
+        review="results/review/funders.csv",
+    params:
+        code=NORMALISE_CODE,
+    log:
+        "logs/normalise_funding/normalise_funding.log",
+    benchmark:
+        "benchmarks/normalise_funding/normalise_funding.tsv"
+    threads: 2
+    resources:
+        mem_mb=4000,
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/normalise_funding.py"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+import polars as pl
 
 from collabscope import schemas
 from collabscope.normalise.countries import (
@@ -12,6 +14,11 @@ from collabscope.normalise.countries import (
     load_country_table,
     load_region_table,
     resolve_countries,
+)
+from collabscope.normalise.funders import (
+    funder_review_queue,
+    load_funder_registry,
+    normalise_funders,
 )
 from collabscope.tableio import scan_table, write_table
 
@@ -35,4 +42,34 @@ def normalise_addresses(
     write_table(frame, schemas.ADDRESSES_NORMALISED, output)
     counts = dict(frame.group_by("country_method").len().sort("country_method").iter_rows())
     log.info("countries by method (policy %s): %s", policy, counts)
+    return counts
+
+
+def normalise_funding(
+    funding: str | Path,
+    addresses: str | Path,
+    registries: Sequence[str | Path],
+    output: str | Path,
+    review: str | Path,
+) -> dict[str, int]:
+    """Match every funder to the registry (ambiguous names settled by the record's countries);
+    write the review queue as CSV; return counts per method."""
+    registry = load_funder_registry(list(registries))
+    record_countries = (
+        scan_table(addresses, schemas.ADDRESSES_NORMALISED)
+        .select("record_id", "country")
+        .drop_nulls()
+        .unique()
+    )
+    frame = normalise_funders(
+        scan_table(funding, schemas.FUNDING), registry, record_countries=record_countries
+    ).collect()
+    write_table(frame, schemas.FUNDING_NORMALISED, output)
+    queue = funder_review_queue(frame.lazy()).with_columns(
+        pl.col(pl.List(pl.String)).list.join("; ")
+    )
+    Path(review).parent.mkdir(parents=True, exist_ok=True)
+    queue.write_csv(review)
+    counts = dict(frame.group_by("funder_method").len().sort("funder_method").iter_rows())
+    log.info("funders by method: %s; %d texts to review", counts, queue.height)
     return counts
