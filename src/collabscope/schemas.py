@@ -264,7 +264,8 @@ DATASETS = Table(
 ADDRESSES_NORMALISED = Table(
     "addresses",
     ("record_id", "address_pos"),
-    "the addresses table with each address's country under the configured policy "
+    "the addresses table with each address's country under the configured policy and its "
+    "institution "
     "(results/normalised/addresses.parquet)",
     (
         *ADDRESSES.columns,
@@ -281,6 +282,19 @@ ADDRESSES_NORMALISED = Table(
             "exact, alias, fuzzy, city_rule, us_state, ca_province, au_state or none",
         ),
         ("country_score", pl.Float64, "100 for rule-based matches, the rapidfuzz score for fuzzy"),
+        (
+            "institution_id",
+            STR,
+            "registry id (resources/institutions/, user registries, ROR id), null when unmatched",
+        ),
+        ("institution_name", STR, "canonical name"),
+        ("institution_method", STR, "override, exact, alias, fuzzy or none"),
+        (
+            "institution_score",
+            pl.Float64,
+            "100 for override/exact/alias, the rapidfuzz score for fuzzy, null for none",
+        ),
+        ("is_transnational", BOOL, "a Sino-foreign joint institution (registry flag)"),
     ),
 )
 

@@ -16,7 +16,9 @@ import polars as pl
 import pytest
 
 from collabscope import schemas
+from collabscope.normalise.institutions import normalise_institution_text
 from tests.conftest import PROJECT
+from tests.unit.test_institutions import TRUTH_NAMES
 from tests.workflow.helpers import snakemake
 
 pytestmark = pytest.mark.workflow
@@ -137,3 +139,32 @@ def test_funders_are_matched_and_the_review_queue_is_written(two_runs: tuple[Pat
     assert matched.height == normalised.height  # every example funder is in the registry
     review = (two_runs[0] / "review" / "funders.csv").read_text(encoding="utf-8")
     assert review.startswith("funder_text,")
+
+
+def test_uk_and_china_addresses_get_their_true_institution(two_runs: tuple[Path, Path]) -> None:
+    normalised = pl.read_parquet(two_runs[0] / "normalised" / "addresses.parquet")
+    got = {
+        (row["record_id"], row["address_pos"]): row["institution_id"]
+        for row in normalised.iter_rows(named=True)
+    }
+    # The truth names institutions; find their registry ids by name (a few are spelt apart).
+    registry = pl.read_csv(PROJECT / "resources" / "institutions" / "institutions.csv")
+    key = normalise_institution_text(pl.col("name")).str.replace_all(r"[^a-z]", "")
+    by_name = dict(registry.select(key, "institution_id").iter_rows())
+    truth = {}
+    for row in _truth("addresses.tsv"):
+        if row["country"] in ("GBR", "CHN"):
+            name_key = pl.select(
+                normalise_institution_text(pl.lit(row["institution"])).str.replace_all(
+                    r"[^a-z]", ""
+                )
+            ).item()
+            truth[(row["ut"], int(row["position"]))] = TRUTH_NAMES.get(
+                row["institution"], by_name.get(name_key)
+            )
+    assert len(truth) > 2000
+    assert None not in truth.values()
+    wrong = {key: (got[key], truth[key]) for key in truth if got[key] != truth[key]}
+    assert wrong == {}
+    for name in ("affiliations_unmatched.csv", "affiliations_low_confidence.csv"):
+        assert (two_runs[0] / "review" / name).is_file()

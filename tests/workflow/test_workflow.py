@@ -165,6 +165,25 @@ def test_changing_the_country_policy_reruns_only_normalisation(tmp_path: Path) -
     assert set(normalised["country_recorded"]) == {"GBR-SCT"}
 
 
+def test_editing_the_overrides_reruns_only_normalisation(tmp_path: Path) -> None:
+    wos_plain_file(tmp_path / "exports" / "a.txt", range(3), country="England")
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text("organisation_text,institution_id\n", encoding="utf-8")
+    write_config(
+        tmp_path, {"a": {"exports": ["exports/*.txt"]}}, normalise={"overrides": "overrides.csv"}
+    )
+    assert snakemake(tmp_path, "--cores", "2").returncode == 0
+    addresses = tmp_path / "results" / "normalised" / "addresses.parquet"
+    assert set(pl.read_parquet(addresses)["institution_method"]) == {"none"}  # 'Univ Test'
+    overrides.write_text("organisation_text,institution_id\nUniv Test,gbr-ucl\n", encoding="utf-8")
+    plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
+    assert plan == {"normalise_addresses": 1, "normalise_funding": 1, "all": 1}
+    assert snakemake(tmp_path, "--cores", "2").returncode == 0
+    normalised = pl.read_parquet(addresses)
+    assert set(normalised["institution_id"]) == {"gbr-ucl"}
+    assert set(normalised["institution_method"]) == {"override"}
+
+
 def test_ten_thousand_files_plan_one_job_per_shard(tmp_path: Path) -> None:
     exports = tmp_path / "exports"
     exports.mkdir()

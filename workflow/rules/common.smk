@@ -58,3 +58,21 @@ def dataset_specs():
         }
         for name, spec in config["datasets"].items()
     }
+
+
+def institution_inputs(wildcards):
+    """Registries (bundled first, then the user's), tiers, and the optional ROR dump and
+    overrides: files, so that editing one reruns normalisation."""
+    normalise = config["normalise"]
+    inputs = {
+        "institutions": [
+            str(RESOURCES / "institutions" / "institutions.csv"),
+            *normalise["institution_registries"],
+        ],
+        "tiers": [str(RESOURCES / "institutions" / "tiers.csv"), *normalise["tier_registries"]],
+    }
+    if normalise["ror_dump"]:
+        inputs["ror"] = normalise["ror_dump"]
+    if normalise["overrides"]:
+        inputs["overrides"] = normalise["overrides"]
+    return inputs

@@ -1,15 +1,20 @@
-# Stage 2: canonical tables -> normalised tables. Only the tables and the curated resources
-# are inputs, so changing the country policy reruns this stage and what follows, never parsing.
+# Stage 2: canonical tables -> normalised tables. Only the tables, the curated resources and
+# the user's registries and overrides are inputs: editing the country policy or an override
+# reruns this stage and what follows, never parsing.
 
 
 rule normalise_addresses:
     input:
+        unpack(institution_inputs),
         addresses=TABLES["addresses"],
         countries=COUNTRY_FILES,
     output:
         addresses="results/normalised/addresses.parquet",
+        unmatched="results/review/affiliations_unmatched.csv",
+        low_confidence="results/review/affiliations_low_confidence.csv",
     params:
         country_policy=config["normalise"]["country_policy"],
+        fuzzy_cutoff=config["normalise"]["institution_fuzzy_cutoff"],
         code=NORMALISE_CODE,
     log:
         "logs/normalise_addresses/normalise_addresses.log",
@@ -17,7 +22,7 @@ rule normalise_addresses:
         "benchmarks/normalise_addresses/normalise_addresses.tsv"
     threads: 2
     resources:
-        mem_mb=4000,
+        mem_mb=6000,
     conda:
         "../../environment.yml"
     script:

@@ -1,4 +1,4 @@
-# Adapter: canonical addresses -> addresses with their country under the configured policy.
+# Adapter: canonical addresses -> addresses with country and institution, plus review queues.
 from pathlib import Path
 
 from collabscope.stage import run, start
@@ -11,5 +11,10 @@ run(
     snakemake.input.addresses,
     Path(snakemake.input.countries[0]).parent,  # resources/countries/
     dict(snakemake.params.country_policy),
-    snakemake.output.addresses,
+    list(snakemake.input.institutions),
+    list(snakemake.input.tiers),
+    snakemake.input.get("ror"),
+    snakemake.input.get("overrides"),
+    snakemake.params.fuzzy_cutoff,
+    dict(snakemake.output.items()),
 )

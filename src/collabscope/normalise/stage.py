@@ -20,6 +20,14 @@ from collabscope.normalise.funders import (
     load_funder_registry,
     normalise_funders,
 )
+from collabscope.normalise.institutions import (
+    combine_registries,
+    load_overrides,
+    load_registry,
+    load_ror,
+    match_institutions,
+    review_queues,
+)
 from collabscope.tableio import scan_table, write_table
 
 log = logging.getLogger(__name__)
@@ -29,19 +37,48 @@ def normalise_addresses(
     addresses: str | Path,
     countries_dir: str | Path,
     country_policy: Mapping[str, str],
-    output: str | Path,
+    institution_registries: Sequence[str | Path],
+    tier_registries: Sequence[str | Path],
+    ror_dump: str | Path | None,
+    overrides: str | Path | None,
+    fuzzy_cutoff: float,
+    outputs: Mapping[str, str | Path],
 ) -> dict[str, int]:
-    """Resolve every address's country under the policy; return counts per method."""
+    """Each address's country under the policy and its institution; write the review queues
+    (affiliations unmatched, low confidence) as CSV; return counts per method."""
     countries_dir = Path(countries_dir)
     table = load_country_table(countries_dir / "countries.csv")
     regions = load_region_table(countries_dir)
     policy = CountryPolicy(**dict(country_policy))
-    frame = resolve_countries(
+    registry = load_registry(list(institution_registries), list(tier_registries))
+    if ror_dump:
+        registry = combine_registries(registry, load_ror(ror_dump))
+    located = resolve_countries(
         scan_table(addresses, schemas.ADDRESSES), table, policy, regions=regions
+    )
+    frame = match_institutions(
+        located,
+        registry,
+        overrides=load_overrides(overrides) if overrides else None,
+        fuzzy_cutoff=fuzzy_cutoff,
     ).collect()
-    write_table(frame, schemas.ADDRESSES_NORMALISED, output)
-    counts = dict(frame.group_by("country_method").len().sort("country_method").iter_rows())
-    log.info("countries by method (policy %s): %s", policy, counts)
+    write_table(frame, schemas.ADDRESSES_NORMALISED, outputs["addresses"])
+    queues = review_queues(frame.lazy())
+    for name, queue in (
+        ("unmatched", queues.unmatched),
+        ("low_confidence", queues.low_confidence),
+    ):
+        Path(outputs[name]).parent.mkdir(parents=True, exist_ok=True)
+        queue.with_columns(pl.col(pl.List(pl.String)).list.join("; ")).write_csv(outputs[name])
+    counts = {
+        "countries": dict(
+            frame.group_by("country_method").len().sort("country_method").iter_rows()
+        ),
+        "institutions": dict(
+            frame.group_by("institution_method").len().sort("institution_method").iter_rows()
+        ),
+    }
+    log.info("policy %s; by method: %s", policy, counts)
     return counts
 
 
