@@ -797,3 +797,18 @@ def test_many_rows_with_many_distinct_strings(table, regions):
     assert counts["fuzzy"] > 1000 and counts["none"] > 1000 and counts["exact"] > 1000
     fuzzy = out.filter(pl.col("country_method") == "fuzzy")["country_score"]
     assert fuzzy.min() >= FUZZY_CUTOFF and fuzzy.max() < 100
+
+
+@pytest.mark.parametrize(
+    ("raw", "recorded"),
+    [
+        ("Chinese Univ Hong Kong, Fac Educ, Shatin, Peoples R China", "HKG"),
+        ("Hong Kong Polytech Univ, Dept English, Hung Hom, Kowloon, Peoples R China", "HKG"),
+        ("Univ Hong Kong, Fac Educ, Pokfulam, Peoples R China", "HKG"),
+        ("Univ Macau, Fac Educ, Taipa, Peoples R China", "MAC"),
+        ("Univ Aberdeen, Sch Educ, Aberdeen, Scotland", "GBR-SCT"),  # not Aberdeen, Hong Kong
+    ],
+)
+def test_hong_kong_and_macau_districts_before_peoples_r_china(table, regions, raw, recorded):
+    (row,) = resolve_raw([raw], table, regions)
+    assert row["country_recorded"] == recorded
