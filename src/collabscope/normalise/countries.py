@@ -46,6 +46,8 @@ import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from collabscope.normalise.curated import read_curated_csv, split_multi
+
 FUZZY_CUTOFF = 90.0
 """Lowest rapidfuzz ``fuzz.ratio`` (0-100) accepted for a fuzzy match: one inserted or dropped
 letter in a name of five or more letters ('Turkiey', 'Nigria', 'Austrailia'), never two
@@ -157,18 +159,7 @@ def normalise_country_text(text: pl.Expr) -> pl.Expr:
 
 
 def _read_csv(path: Path, columns: Iterable[str]) -> pl.DataFrame:
-    if not path.is_file():
-        raise CountryTableError(f"{path}: file not found")
-    frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise CountryTableError(f"{path}: missing columns {missing}")
-    return frame.select(
-        [
-            pl.col(c).str.strip_chars().replace("", None).alias(c)
-            for c in columns  # empty cells are null
-        ]
-    )
+    return read_curated_csv(path, columns, CountryTableError)
 
 
 def load_country_table(path: str | Path) -> pl.DataFrame:
@@ -180,13 +171,7 @@ def load_country_table(path: str | Path) -> pl.DataFrame:
     alias is empty once normalised, or one normalised form belongs to two codes.
     """
     path = Path(path)
-    frame = _read_csv(path, COUNTRY_COLUMNS).with_columns(
-        aliases=pl.col("aliases")
-        .fill_null("")
-        .str.split("|")
-        .list.eval(pl.element().str.strip_chars())
-        .list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
-    )
+    frame = _read_csv(path, COUNTRY_COLUMNS).with_columns(aliases=split_multi("aliases"))
     codes = frame["code"].to_list()
     for i, (code, name) in enumerate(zip(codes, frame["name"], strict=True), start=2):
         if code is None or not pl.select(pl.lit(code).str.contains(_CODE)).item():

@@ -94,6 +94,8 @@ import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from collabscope.normalise.curated import ISO3_CODES, read_curated_csv, split_multi
+
 FUNDER_METHODS = ("exact", "alias", "acronym", "fuzzy", "ambiguous", "none")
 
 FUZZY_CUTOFF = 92.0
@@ -145,22 +147,7 @@ def _words(text: str) -> list[str]:
 
 
 # ISO 3166-1 alpha-3, plus EUR (EU bodies) and INT (international organisations).
-COUNTRY_CODES = frozenset(
-    _words(
-        """
-    ABW AFG AGO AIA ALA ALB AND ARE ARG ARM ASM ATA ATF ATG AUS AUT AZE BDI BEL BEN BES BFA BGD
-    BGR BHR BHS BIH BLM BLR BLZ BMU BOL BRA BRB BRN BTN BVT BWA CAF CAN CCK CHE CHL CHN CIV CMR COD
-    COG COK COL COM CPV CRI CUB CUW CXR CYM CYP CZE DEU DJI DMA DNK DOM DZA ECU EGY ERI ESH ESP EST
-    ETH FIN FJI FLK FRA FRO FSM GAB GBR GEO GGY GHA GIB GIN GLP GMB GNB GNQ GRC GRD GRL GTM GUF GUM
-    GUY HKG HMD HND HRV HTI HUN IDN IMN IND IOT IRL IRN IRQ ISL ISR ITA JAM JEY JOR JPN KAZ KEN KGZ
-    KHM KIR KNA KOR KWT LAO LBN LBR LBY LCA LIE LKA LSO LTU LUX LVA MAC MAF MAR MCO MDA MDG MDV MEX
-    MHL MKD MLI MLT MMR MNE MNG MNP MOZ MRT MSR MTQ MUS MWI MYS MYT NAM NCL NER NFK NGA NIC NIU NLD
-    NOR NPL NRU NZL OMN PAK PAN PCN PER PHL PLW PNG POL PRI PRK PRT PRY PSE PYF QAT REU ROU RUS RWA
-    SAU SDN SEN SGP SGS SHN SJM SLB SLE SLV SMR SOM SPM SRB SSD STP SUR SVK SVN SWE SWZ SXM SYC SYR
-    TCA TCD TGO THA TJK TKL TKM TLS TON TTO TUN TUR TUV TWN TZA UGA UKR UMI URY USA UZB VAT VCT VEN
-    VGB VIR VNM VUT WLF WSM YEM ZAF ZMB ZWE EUR INT"""
-    )
-)
+COUNTRY_CODES = ISO3_CODES | {"EUR", "INT"}
 
 _METHOD_RANK = {"exact": 0, "alias": 1, "acronym": 2}
 _ID = re.compile(r"[a-z]{3}(-[a-z0-9]+)+")
@@ -261,28 +248,8 @@ def clean_funder_text(
 
 # ------------------------------------------------------------------ registry
 def _read_registry_file(path: Path) -> pl.DataFrame:
-    if not path.is_file():
-        raise FunderRegistryError(f"{path}: file not found")
-    try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-    except (pl.exceptions.PolarsError, UnicodeDecodeError) as error:
-        raise FunderRegistryError(f"{path}: not a readable UTF-8 CSV ({error})") from error
-    missing = [c for c in REGISTRY_COLUMNS if c not in frame.columns]
-    if missing:
-        raise FunderRegistryError(f"{path}: missing columns {missing}")
-    frame = frame.select(
-        [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in REGISTRY_COLUMNS]
-    )
-    frame = frame.with_columns(
-        [
-            pl.col(c)
-            .fill_null("")
-            .str.split("|")
-            .list.eval(pl.element().str.strip_chars())
-            .list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
-            for c in LIST_COLUMNS
-        ]
-    )
+    frame = read_curated_csv(path, REGISTRY_COLUMNS, FunderRegistryError)
+    frame = frame.with_columns([split_multi(c) for c in LIST_COLUMNS])
     for line, row in enumerate(frame.iter_rows(named=True), start=2):
         fid = row["funder_id"]
         if fid is None or not _ID.fullmatch(fid):

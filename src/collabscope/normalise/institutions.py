@@ -60,6 +60,9 @@ import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from collabscope.normalise.curated import ISO2_TO_ISO3, read_curated_csv, split_multi
+from collabscope.normalise.curated import ISO3_CODES as CURATED_ISO3
+
 FUZZY_CUTOFF = 90.0
 """Lowest rapidfuzz ``fuzz.ratio`` (0-100, on the spelled-out texts) accepted for a fuzzy
 match, among forms that pass the block (same distinctive tokens in the same places)."""
@@ -187,32 +190,8 @@ token a fuzzy candidate must share, a sub-organisation made only of them ('Inst 
 matches, and in a fuzzy match they may differ by a misspelling only. Every other token is
 distinctive, compass letters included ('Univ E London' vs 'Univ W London')."""
 
-# ISO 3166-1 alpha-2 -> alpha-3, and Kosovo's user-assigned XK/XKX (ROR uses GeoNames codes).
-_ISO_TEXT = """
-AD AND AE ARE AF AFG AG ATG AI AIA AL ALB AM ARM AO AGO AQ ATA AR ARG AS ASM AT AUT AU AUS
-AW ABW AX ALA AZ AZE BA BIH BB BRB BD BGD BE BEL BF BFA BG BGR BH BHR BI BDI BJ BEN BL BLM
-BM BMU BN BRN BO BOL BQ BES BR BRA BS BHS BT BTN BV BVT BW BWA BY BLR BZ BLZ CA CAN CC CCK
-CD COD CF CAF CG COG CH CHE CI CIV CK COK CL CHL CM CMR CN CHN CO COL CR CRI CU CUB CV CPV
-CW CUW CX CXR CY CYP CZ CZE DE DEU DJ DJI DK DNK DM DMA DO DOM DZ DZA EC ECU EE EST EG EGY
-EH ESH ER ERI ES ESP ET ETH FI FIN FJ FJI FK FLK FM FSM FO FRO FR FRA GA GAB GB GBR GD GRD
-GE GEO GF GUF GG GGY GH GHA GI GIB GL GRL GM GMB GN GIN GP GLP GQ GNQ GR GRC GS SGS GT GTM
-GU GUM GW GNB GY GUY HK HKG HM HMD HN HND HR HRV HT HTI HU HUN ID IDN IE IRL IL ISR IM IMN
-IN IND IO IOT IQ IRQ IR IRN IS ISL IT ITA JE JEY JM JAM JO JOR JP JPN KE KEN KG KGZ KH KHM
-KI KIR KM COM KN KNA KP PRK KR KOR KW KWT KY CYM KZ KAZ LA LAO LB LBN LC LCA LI LIE LK LKA
-LR LBR LS LSO LT LTU LU LUX LV LVA LY LBY MA MAR MC MCO MD MDA ME MNE MF MAF MG MDG MH MHL
-MK MKD ML MLI MM MMR MN MNG MO MAC MP MNP MQ MTQ MR MRT MS MSR MT MLT MU MUS MV MDV MW MWI
-MX MEX MY MYS MZ MOZ NA NAM NC NCL NE NER NF NFK NG NGA NI NIC NL NLD NO NOR NP NPL NR NRU
-NU NIU NZ NZL OM OMN PA PAN PE PER PF PYF PG PNG PH PHL PK PAK PL POL PM SPM PN PCN PR PRI
-PS PSE PT PRT PW PLW PY PRY QA QAT RE REU RO ROU RS SRB RU RUS RW RWA SA SAU SB SLB SC SYC
-SD SDN SE SWE SG SGP SH SHN SI SVN SJ SJM SK SVK SL SLE SM SMR SN SEN SO SOM SR SUR SS SSD
-ST STP SV SLV SX SXM SY SYR SZ SWZ TC TCA TD TCD TF ATF TG TGO TH THA TJ TJK TK TKL TL TLS
-TM TKM TN TUN TO TON TR TUR TT TTO TV TUV TW TWN TZ TZA UA UKR UG UGA UM UMI US USA UY URY
-UZ UZB VA VAT VC VCT VE VEN VG VGB VI VIR VN VNM VU VUT WF WLF WS WSM YE YEM YT MYT ZA ZAF
-ZM ZMB ZW ZWE XK XKX
-"""
-_ISO_PAIRS = _ISO_TEXT.split()
-ISO2_TO_ISO3: Mapping[str, str] = dict(zip(_ISO_PAIRS[::2], _ISO_PAIRS[1::2], strict=True))
-ISO3_CODES = frozenset(ISO2_TO_ISO3.values())
+# Registries may name Kosovo (XKX, user-assigned) as ROR does.
+ISO3_CODES = CURATED_ISO3 | {"XKX"}
 
 # ROR organisation types -> registry kind, the first listed type that maps deciding.
 ROR_KINDS: Mapping[str, str] = {
@@ -329,26 +308,10 @@ def _text_forms(strings: pl.Series) -> pl.DataFrame:
 # --- registries --------------------------------------------------------------------------------
 
 
-def _split_multi(column: str, separator: str = "|") -> pl.Expr:
-    return (
-        pl.col(column)
-        .fill_null("")
-        .str.split(separator)
-        .list.eval(pl.element().str.strip_chars())
-        .list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
-    )
-
-
 def _read_table(path: Path, columns: Iterable[str]) -> pl.DataFrame:
-    if not path.is_file():
-        raise RegistryError(f"{path}: file not found")
-    frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise RegistryError(f"{path}: missing columns {missing}")
-    return frame.select(
-        [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in columns]
-    ).with_columns(_line=pl.int_range(2, pl.len() + 2))
+    return read_curated_csv(path, columns, RegistryError).with_columns(
+        _line=pl.int_range(2, pl.len() + 2)
+    )
 
 
 def load_tiers(paths: Sequence[str | Path]) -> pl.DataFrame:
@@ -403,10 +366,10 @@ def load_registry(paths: Sequence[str | Path], tiers_paths: Sequence[str | Path]
         "name",
         "country",
         "city",
-        aliases=_split_multi("aliases"),
-        tiers=_split_multi("tiers"),
+        aliases=split_multi("aliases"),
+        tiers=split_multi("tiers"),
         transnational=pl.col("transnational") == "Y",
-        parent=_split_multi("parent"),
+        parent=split_multi("parent"),
         kind="kind",
         source="source",
     ).sort("country", "institution_id")
