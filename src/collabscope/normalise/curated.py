@@ -11,6 +11,8 @@ from pathlib import Path
 
 import polars as pl
 
+from collabscope.parse.text import split_list
+
 # ISO 3166-1 alpha-2 -> alpha-3, and Kosovo's user-assigned XK/XKX (ROR uses GeoNames codes).
 _ISO_TEXT = """
 AD AND AE ARE AF AFG AG ATG AI AIA AL ALB AM ARM AO AGO AQ ATA AR ARG AS ASM AT AUT AU AUS
@@ -60,10 +62,4 @@ def read_curated_csv(path: Path, columns: Iterable[str], error: type[Exception])
 
 def split_multi(column: str, separator: str = "|") -> pl.Expr:
     """'a|b| |c' -> ['a', 'b', 'c']; an empty cell -> []."""
-    return (
-        pl.col(column)
-        .fill_null("")
-        .str.split(separator)
-        .list.eval(pl.element().str.strip_chars())
-        .list.eval(pl.element().filter(pl.element().str.len_chars() > 0))
-    )
+    return split_list(pl.col(column).fill_null(""), separator)

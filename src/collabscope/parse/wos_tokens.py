@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from collabscope.parse.text import WHITESPACE
+from collabscope.parse.text import ENTITY, ENTITY_END, WHITESPACE
 
 # Fields whose lines (plain) or '; '-separated parts (tab) are separate items.
 LINE_ITEM_TAGS = frozenset({"AU", "AF", "BA", "BF", "BE", "CA", "GP", "C1", "CR", "ED"})
@@ -163,16 +163,15 @@ def _looks_like_header(line: str) -> bool:
 _C1_SPLIT = re.compile(r";\s*(?![^\[]*\])")
 
 
-_ENTITY = re.compile(r"&(#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6}|[a-z][a-z0-9]{1,7});")
-_ENTITY_END = "\ue000"
+_ENTITY = re.compile(ENTITY)
 
 
 def split_tab_items(tag: str, value: str) -> list[str]:
     """Items of a line-item field in tab-delimited form ('; '-separated, brackets kept whole;
     the ';' ending an HTML entity such as '&amp;' is not a separator)."""
-    value = _ENTITY.sub(lambda m: f"&{m.group(1)}{_ENTITY_END}", value)
+    value = _ENTITY.sub(lambda m: f"&{m.group(1)}{ENTITY_END}", value)
     parts = _C1_SPLIT.split(value) if tag == "C1" and "[" in value else value.split(";")
-    return [p.replace(_ENTITY_END, ";").strip() for p in parts if p.strip()]
+    return [p.replace(ENTITY_END, ";").strip() for p in parts if p.strip()]
 
 
 def _unquote(value: str) -> str:
