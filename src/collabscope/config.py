@@ -8,6 +8,7 @@ probably meant.
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,4 +38,28 @@ def config_problems(config: Mapping[str, Any], schema: Mapping[str, Any]) -> lis
                 problems.append(f"config {where}: unknown key {key!r}{hint}; known keys: {known}")
         else:
             problems.append(f"config {where}: {error.message}")
+    if not problems:
+        problems.extend(_period_problems(config.get("study", {}).get("periods", [])))
+    return problems
+
+
+def _period_problems(periods: list[Mapping[str, Any]]) -> list[str]:
+    """What the schema cannot say: a period runs forwards, and no year is in two periods."""
+    problems = []
+    for index, period in enumerate(periods):
+        if period["first"] > period["last"]:
+            problems.append(
+                f"config study.periods.{index}: {period['label']!r} ends ({period['last']}) "
+                f"before it starts ({period['first']})"
+            )
+    ordered = sorted(periods, key=lambda period: period["first"])
+    for earlier, later in itertools.pairwise(ordered):
+        if later["first"] <= earlier["last"]:
+            problems.append(
+                f"config study.periods: {earlier['label']!r} and {later['label']!r} overlap "
+                f"(a year may be in one period only)"
+            )
+    labels = [period["label"] for period in periods]
+    for label in sorted({label for label in labels if labels.count(label) > 1}):
+        problems.append(f"config study.periods: the label {label!r} is used twice")
     return problems
