@@ -15,6 +15,7 @@ from tests.unit.wos_builders import (
     plain_lines,
     plain_text,
     record,
+    tab_text,
     wos_id,
     write,
 )
@@ -754,3 +755,49 @@ def test_html_entities_do_not_split_lists_or_funders(tmp_path: Path) -> None:
         ("National Key R&amp;D Program of China", ["2018YFB1402600"]),
         ("Natural Science Foundation of China", ["71774012"]),
     ]
+
+
+def test_name_first_c1_of_zoological_record_and_biosis(tmp_path: Path) -> None:
+    """BIOSIS and Zoological Record write C1 as 'Surname, Given; address' and plain text wraps
+    it over lines: the name is an author link, never an address, in both export formats."""
+    zoorec = record(
+        1,
+        UT="ZOOREC:ZOOR15005027828",
+        AU=["Rota, Christopher T. (rotact@missouri.edu)", "Rumble, Mark A."],
+        AF="",
+        RP="",
+        C1=[
+            "Rota, Christopher T.; Univ Missouri, Dept Fisheries & Wildlife Sci, 302",
+            "Anheuser Busch Nat Resources Bldg, Columbia, MO, 65211, USA, USA.",
+        ],
+    )
+    biosis = record(
+        2,
+        UT="BIOSIS:PREV198478026010",
+        AU=["RAPHAEL M G"],
+        AF="",
+        RP="",
+        C1=[
+            "RAPHAEL M G; DEPARTMENT OF FORESTRY, UNIVERSITY OF CALIFORNIA, BERKELEY, CALIF",
+            "94720, USA.",
+        ],
+    )
+    plain = parse_text(tmp_path / "plain", plain_text([zoorec, biosis]))
+    tab_records = [
+        {**zoorec, "C1": " ".join(zoorec["C1"]).rstrip(".")},
+        {**biosis, "C1": " ".join(biosis["C1"]).rstrip(".")},
+    ]
+    tab = parse_text(tmp_path / "tab", tab_text(tab_records))
+    for tables in (plain, tab):
+        addresses = {r["record_id"]: r["raw"] for r in rows(tables, "addresses")}
+        assert addresses == {
+            "ZOOREC:ZOOR15005027828": "Univ Missouri, Dept Fisheries & Wildlife Sci, 302 Anheuser "
+            "Busch Nat Resources Bldg, Columbia, MO, 65211, USA, USA",
+            "BIOSIS:PREV198478026010": "DEPARTMENT OF FORESTRY, UNIVERSITY OF CALIFORNIA, "
+            "BERKELEY, CALIF 94720, USA",
+        }
+        assert rec(tables, "ZOOREC:ZOOR15005027828")["n_addresses"] == 1
+        links = sorted((r["record_id"], r["position"]) for r in rows(tables, "author_address"))
+        assert links == [("BIOSIS:PREV198478026010", 1), ("ZOOREC:ZOOR15005027828", 1)]
+        names = [r["name"] for r in rows(tables, "authorships", "ZOOREC:ZOOR15005027828")]
+        assert names == ["Rota, Christopher T.", "Rumble, Mark A."]  # the e-mail is not a name

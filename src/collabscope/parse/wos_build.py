@@ -19,6 +19,7 @@ import polars as pl
 
 from collabscope import schemas
 from collabscope.parse.cited_references import parse_cited_references
+from collabscope.parse.decode import WOS_TAB
 from collabscope.parse.text import protect_entities, restore_entities, split_list
 from collabscope.parse.wos_address import parse_addresses
 
@@ -311,6 +312,7 @@ def build_tables(
     if ids.height < meta.height:  # some records are duplicates or quarantined
         items = items.join(ids, on="rec", how="semi", maintain_order="left")
     wide = wide.join(ids, on="rec", how="inner", maintain_order="left")
+    items = _core_form_c1(kept, items)
     tables["records"] = _records(kept, wide, items)
     tables["authorships"], tables["addresses"], tables["author_address"] = _people_and_places(
         ids, wide, items
@@ -318,6 +320,66 @@ def build_tables(
     tables["funding"] = _funding(ids, wide)
     tables["references"] = _references(ids, items)
     return tables
+
+
+# BIOSIS and Zoological Record exported through the WoS platform write C1 as 'Surname, Given;
+# address' (the author first, unbracketed), and plain text wraps one such address over lines.
+_NAME_FIRST_C1 = r"^(?:BIOSIS|ZOOREC):"
+# 'Saab, Victoria A.' or, in old BIOSIS, 'RAPHAEL M G': a person, never a place.
+_PERSON = (
+    r"^(?:[^,;\d\[\]]{1,60},\s*[^,;\d\[\]]{1,60}"
+    r"|[A-Z][A-Z'\-]+(?: [A-Z][A-Z'\-]+)*(?: [A-Z]){1,3})$"
+)
+
+
+def _core_form_c1(kept: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+    """C1 items of name-first records rewritten in the Core form '[Surname, Given] address',
+    so that names become author links and only places become addresses."""
+    name_first = kept.filter(pl.col("record_id").str.contains(_NAME_FIRST_C1))
+    if not name_first.height:
+        return items
+    is_c1 = (pl.col("tag") == "C1") & pl.col("rec").is_in(name_first["rec"].implode())
+    # Rejoin the field as exported: tab-delimited items were split at ';', plain-text items
+    # are the lines of one wrapped text.
+    part = pl.col("value").str.strip_chars()
+    parts = (
+        items.filter(is_c1)
+        .join(name_first.select("rec", "format"), on="rec", how="left")
+        .group_by("rec", maintain_order=True)
+        .agg(
+            text=pl.when(pl.col("format").first() == WOS_TAB)
+            .then(pl.col("value").str.join("; "))
+            .otherwise(pl.col("value").str.join(" "))
+        )
+        .with_columns(value=pl.col("text").str.split(";"))
+        .explode("value")
+        .with_columns(part.alias("value"))
+        .filter(pl.col("value").str.len_bytes() > 0)
+        .with_columns(is_person=pl.col("value").str.strip_chars_end(".").str.contains(_PERSON))
+        # Each address takes the names written just before it.
+        .with_columns(
+            address_no=(~pl.col("is_person")).cast(pl.Int64).cum_sum().over("rec")
+            - (~pl.col("is_person")).cast(pl.Int64)
+        )
+    )
+    rewritten = (
+        parts.group_by("rec", "address_no", maintain_order=True)
+        .agg(
+            names=pl.col("value").filter("is_person").str.strip_chars_end("."),
+            address=pl.col("value").filter(~pl.col("is_person")).first(),
+        )
+        .filter(pl.col("address").is_not_null())  # names with no address after them: no place
+        .select(
+            "rec",
+            tag=pl.lit("C1"),
+            value=pl.when(pl.col("names").list.len() > 0)
+            .then(pl.format("[{}] {}", pl.col("names").list.join("; "), "address"))
+            .otherwise("address"),
+        )
+    )
+    return pl.concat([items.filter(~is_c1), rewritten.cast(items.schema)]).sort(
+        "rec", maintain_order=True
+    )
 
 
 def _records(kept: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
@@ -413,11 +475,13 @@ def _resolve(mentions: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
 def _people_and_places(
     ids: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    # Zoological Record bylines carry the e-mail: 'Rota, Christopher T. (rotact@missouri.edu)'.
+    name = pl.col("value").str.replace(r"\s*\([^()]*@[^()]*\)\s*$", "")
     short = _positioned(items.filter(pl.col("tag") == "AU"), "position").select(
-        "rec", "position", name="value"
+        "rec", "position", name=name
     )
     full = _positioned(items.filter(pl.col("tag") == "AF"), "position").select(
-        "rec", "position", full_name="value"
+        "rec", "position", full_name=name
     )
     authors = short.join(full, on=["rec", "position"], how="full", coalesce=True).sort(
         "rec", "position"
