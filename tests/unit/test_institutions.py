@@ -408,6 +408,31 @@ def test_fuzzy_is_conservative(registry, countries, cutoff):
     assert found == NEAR_MISSES
 
 
+PREFIXED = {
+    # an institution's name, then a unit of it, in one element
+    "Lancaster Univ Management Sch, Dept Org Work & Technol, Lancaster, England": "gbr-lancaster",
+    "Peking Univ Canc Hosp & Inst, Dept Oncol, Beijing 100142, Peoples R China": "chn-peking",
+    "South China Univ Technol China, Sch Med, Guangzhou, Peoples R China": "chn-scut",
+    "Sun Yat Sen Univ Canc Ctr, Guangzhou, Peoples R China": "chn-sun-yat-sen",
+    # a name that goes on naming another institution, never
+    "Wuhan Univ Technol Hosp, Wuhan, Peoples R China": "chn-whut",
+    "Wuhan Univ Sci & Technol Hosp, Wuhan, Peoples R China": None,
+    # a campus city is not a unit word: left to the review queue
+    "Beijing Normal Univ Zhuhai Ctr, Zhuhai, Peoples R China": None,
+    # a UK hospital named after a university is an NHS body
+    "Univ Coll London Hosp, London, England": None,
+    "Oxford Univ Hosp NHS Fdn Trust, Oxford, England": None,
+}
+
+
+def test_prefix_takes_units_written_into_the_name_and_nothing_else(registry, countries):
+    rows = match(list(PREFIXED), registry, countries)
+    assert {raw: r["institution_id"] for raw, r in zip(PREFIXED, rows, strict=True)} == PREFIXED
+    methods = {r["institution_method"] for r in rows if r["institution_id"]}
+    assert methods <= {"prefix", "exact", "alias"} and "prefix" in methods
+    assert all(r["institution_score"] == 95.0 for r in rows if r["institution_method"] == "prefix")
+
+
 # --- overrides ---------------------------------------------------------------------------------
 
 

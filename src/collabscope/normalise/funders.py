@@ -161,7 +161,12 @@ _HYPHEN = re.compile(r"\b([A-Za-z]+)- ?([a-z]+)\b")
 # Where a glued agency name may start: before a capital after ')' or a lower-case letter
 # ('ChinaNational'), and before a capitalised word after a capital, a digit or '.'
 # ('NSFNational', 'Horizon 2020European', 'Ltd.Australian'; not 'U.S.').
-_GLUE = re.compile(r"(?<=[)a-z])(?=[A-Z])|(?<=[A-Z0-9.])(?=[A-Z][a-z])")
+_GLUE = re.compile(
+    r"(?<=[)a-z])(?=[A-Z])|(?<=[A-Z0-9.])(?=[A-Z][a-z])"
+    # Medline's agency names end with their country: 'National Institutes of Health (NIH) - USANIH
+    # National Center for Research Resources (NCRR)'.
+    r"|(?<= - USA)(?=[A-Z])|(?<= - UK)(?=[A-Z])"
+)
 # Glue between whole words, where the parts of an unmatched run are also tried fuzzily.
 _STRONG_GLUE = re.compile(r"(?<=\))(?=[A-Z])|(?<=[a-z]{2})(?=[A-Z][a-z]{2})")
 _LEADING_CAPS = re.compile(r"[A-Z][A-Z0-9]{3,}")

@@ -25,9 +25,13 @@ Methods (``institution_method``), first hit wins:
   GBR): 'Univ Nottingham' is the University of Nottingham in a GBR address and UNNC in a CHN one.
   When a form belongs to two institutions of one country (the campuses of China Univ Petr), the
   one whose city is among the address's elements wins; otherwise the candidate does not match.
-- ``fuzzy``: for addresses without an exact hit, over distinct (block, candidate) strings. A
-  candidate is blocked with the registry forms of its block: it must share a distinctive token
-  with them (any token but the generic 'univ', 'coll', 'inst', 'sci', ...; see
+- ``prefix``: the organisation element begins with a form of its block and goes on with a unit
+  of it ('Lancaster Univ Management Sch', 'Peking Univ Canc Hosp'; see
+  :data:`PREFIX_UNIT_WORDS`, a closed list so that 'Wuhan Univ Technol' never becomes Wuhan
+  Univ; a UK hospital named after a university is an NHS body and does not count). Score 95.
+- ``fuzzy``: for addresses without an exact or prefix hit, over distinct (block, candidate)
+  strings. A candidate is blocked with the registry forms of its block: it must share a
+  distinctive token with them (any token but the generic 'univ', 'coll', 'inst', 'sci', ...; see
   :data:`GENERIC_TOKENS`) and, token by token in order, be the same form except for misspelt
   generic words ('Univeristy', 'Potytech', 'Institut'; recognised with rapidfuzz's
   ``process.cdist`` against the generic vocabulary). The pairs are scored by ``fuzz.ratio`` on
@@ -243,7 +247,7 @@ _TYPO_MIN_LENGTH = 6
 _TYPO_CUTOFF = 85.0
 
 _SUB_SEP = "\x1f"
-_METHOD_RANK = {"exact": 0, "alias": 1, "fuzzy": 2}
+_METHOD_RANK = {"exact": 0, "alias": 1, "prefix": 2, "fuzzy": 3}
 
 
 class RegistryError(ValueError):
@@ -709,6 +713,51 @@ def _choose(hits: pl.DataFrame, context: pl.DataFrame, cities: pl.DataFrame) -> 
     return chosen.sort("_combo", "_cpos").unique("_combo", keep="first", maintain_order=True)
 
 
+# What may follow an institution's name inside one organisation element: a unit of it
+# ('Lancaster Univ Management Sch', 'Peking Univ Canc Hosp'). Never a word that goes on
+# naming another institution ('Wuhan Univ Technol' is not Wuhan Univ), so the list is closed.
+PREFIX_UNIT_WORDS = frozenset(
+    {"sch", "fac", "dept", "ctr", "lab", "labs", "key", "grad", "management", "business",
+     "campus", "div", "affiliated", "hosp", "canc"}
+)  # fmt: skip
+# A UK hospital named after a university is an NHS body, not the university ('Univ Coll London
+# Hosp', 'Oxford Univ Hosp'); a Chinese university's hospital is part of the university.
+_NOT_UNITS_IN = {"GBR": ("hosp", "canc")}
+
+
+def _prefix_hits(cands: pl.DataFrame, forms: pl.DataFrame) -> pl.DataFrame:
+    """Organisation elements that begin with a registry form of their block, followed by a
+    unit word or by nothing but 'china' (WoS's 'South China Univ Technol China'). The longest
+    form wins; method prefix, score 95."""
+    words = pl.col("_form").str.split(" ")
+    rest = pl.col("_words").list.slice(pl.col("_k"))
+    organisations = (
+        cands.filter(pl.col("_cpos") == 1)
+        .select("_combo", "_cpos", "_block", _words=words)
+        .with_columns(_k=pl.int_ranges(2, pl.col("_words").list.len()))
+        .explode("_k")
+        .drop_nulls("_k")
+        .with_columns(
+            _key=pl.col("_words").list.slice(0, pl.col("_k")).list.join(""),
+            _next=rest.list.first(),
+            _rest=rest.list.join(" "),
+        )
+    )
+    blocked = pl.lit(False)
+    for block, words_out in _NOT_UNITS_IN.items():
+        blocked = blocked | ((pl.col("_block") == block) & pl.col("_next").is_in(list(words_out)))
+    unit = pl.col("_next").is_in(list(PREFIX_UNIT_WORDS)) & ~blocked
+    organisations = organisations.filter(unit | (pl.col("_rest") == "china"))
+    hits = organisations.join(
+        forms.select(_block="country", _key="_key", institution_id="institution_id", _fsig="_sig"),
+        on=["_block", "_key"],
+    ).filter(pl.col("_fsig") != "")
+    longest = pl.col("_k") == pl.col("_k").max().over("_combo")
+    return hits.filter(longest).select(
+        "_combo", "_cpos", "institution_id", _method=pl.lit("prefix"), _score=pl.lit(95.0)
+    )
+
+
 def _token_classes(tokens: pl.Series) -> pl.DataFrame:
     """Distinct tokens -> (_tok, _canon, _generic): a generic token, or a token of six or more
     letters within a typo of a generic word and with its first letter ('univeristy',
@@ -931,6 +980,12 @@ def _match_combos(
     ).filter((pl.col("_cpos") < 2) | (pl.col("_fsig") != ""))
     exact = exact.select("_combo", "_cpos", "institution_id", "_method", _score=pl.lit(100.0))
     exact_chosen = _choose(exact, context, cities)
+    prefix_chosen = _choose(
+        _prefix_hits(cands.join(exact_chosen.select("_combo"), on="_combo", how="anti"), forms),
+        context,
+        cities,
+    )
+    exact_chosen = pl.concat([exact_chosen, prefix_chosen])
 
     # Fuzzy: candidates of combos without an exact match, over distinct (block, form).
     rest = cands.join(exact_chosen.select("_combo"), on="_combo", how="anti")
