@@ -433,6 +433,26 @@ def test_prefix_takes_units_written_into_the_name_and_nothing_else(registry, cou
     assert all(r["institution_score"] == 95.0 for r in rows if r["institution_method"] == "prefix")
 
 
+COLLEGES = {
+    "Balliol Coll, Oxford, England": "gbr-oxford",
+    "Homerton Coll, Cambridge, England": "gbr-cambridge",
+    "Univ Oxford, Nuffield Coll, Oxford OX1 1NF, England": "gbr-oxford",
+    # one name, two colleges: the city decides, and no city means no match
+    "Jesus Coll, Oxford OX1 3DW, England": "gbr-oxford",
+    "Jesus Coll, Cambridge CB5 8BL, England": "gbr-cambridge",
+    "Kings Coll, Cambridge CB2 1ST, England": "gbr-cambridge",
+    "Kings Coll, London WC2R 2LS, England": "gbr-kcl",
+    "Darwin Coll, Canterbury CT2 7NY, Kent, England": "gbr-kent",
+    "Trinity Coll, Glasgow G3 6PT, Lanark, Scotland": None,
+    "Trinity Coll Dublin, Dublin 2, Ireland": None,
+}
+
+
+def test_oxford_and_cambridge_colleges_are_their_university(registry, countries):
+    rows = match(list(COLLEGES), registry, countries)
+    assert {raw: r["institution_id"] for raw, r in zip(COLLEGES, rows, strict=True)} == COLLEGES
+
+
 # --- overrides ---------------------------------------------------------------------------------
 
 

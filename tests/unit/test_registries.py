@@ -53,12 +53,21 @@ _ISO3_CODES = """
 """
 ISO3 = frozenset(_ISO3_CODES.split())
 
+OXBRIDGE = (
+    "corpus christi coll", "jesus coll", "pembroke coll", "queens coll", "st johns coll",
+    "trinity coll", "wolfson coll",
+)  # fmt: skip
 # Aliases deliberately shared by two rows of one country: WoS writes both campuses of these
 # universities the same way; the address's city element decides between them.
 SHARED_ALIASES: dict[tuple[str, str], frozenset[str]] = {
     ("CHN", "china univ petr"): frozenset({"chn-cup-beijing", "chn-upc"}),
     ("CHN", "china univ geosci"): frozenset({"chn-cug-beijing", "chn-cug-wuhan"}),
     ("CHN", "china univ min & technol"): frozenset({"chn-cumt-beijing", "chn-cumt"}),
+    # Colleges of the same name in Oxford and Cambridge (and King's College London, Kent's
+    # Darwin College): 'Jesus Coll, Oxford' and 'Jesus Coll, Cambridge' are told apart by city.
+    **{("GBR", college): frozenset({"gbr-cambridge", "gbr-oxford"}) for college in OXBRIDGE},
+    ("GBR", "kings coll"): frozenset({"gbr-cambridge", "gbr-kcl"}),
+    ("GBR", "darwin coll"): frozenset({"gbr-cambridge", "gbr-kent"}),
 }
 
 Row = dict[str, str]
