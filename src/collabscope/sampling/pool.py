@@ -24,7 +24,8 @@ Steps, each a function over LazyFrames:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -269,11 +270,18 @@ def merge_edges(nodes: pl.LazyFrame, coauthors: pl.LazyFrame) -> pl.LazyFrame:
 
     ``nodes``: node, record_id, orcid, researcher_id, email, full_key, institution_id.
     ``coauthors``: node, co_key (the full-name key of another author of the same paper).
-    Each group of authorships sharing a value is joined as a star on its first node.
+    Each group of authorships sharing a value is joined as a star on its first node. The name
+    rules never merge two authorships of one paper, nor use a name that two authors of one
+    paper share.
     """
 
-    def star(frame: pl.LazyFrame, by: list[str], reason: str, evidence: pl.Expr) -> pl.LazyFrame:
-        grouped = frame.drop_nulls(by).select("node", *by, _evidence=evidence)
+    def star(
+        frame: pl.LazyFrame, by: list[str], reason: str, evidence: pl.Expr, by_name: bool = False
+    ) -> pl.LazyFrame:
+        grouped = frame.drop_nulls(by).select("node", "record_id", *by, _evidence=evidence)
+        if by_name:
+            # Two authors of one paper with one name are two people: neither is merged by name.
+            grouped = grouped.filter(pl.col("node").n_unique().over(*by, "record_id") == 1)
         return (
             grouped.with_columns(other=pl.col("node").min().over(by))
             .filter(pl.col("node") != pl.col("other"))
@@ -285,7 +293,7 @@ def merge_edges(nodes: pl.LazyFrame, coauthors: pl.LazyFrame) -> pl.LazyFrame:
         star(nodes, ["orcid"], "orcid", pl.col("orcid")),
         star(nodes, ["researcher_id"], "researcher_id", pl.col("researcher_id")),
         star(nodes, ["email"], "email", pl.col("email")),
-        star(nodes, ["full_key", "institution_id"], "name_institution", institution),
+        star(nodes, ["full_key", "institution_id"], "name_institution", institution, True),
     ]
     shared = (
         nodes.drop_nulls("full_key")
@@ -294,7 +302,7 @@ def merge_edges(nodes: pl.LazyFrame, coauthors: pl.LazyFrame) -> pl.LazyFrame:
         .filter(pl.col("record_id").n_unique().over("full_key", "co_key") > 1)
     )
     with_coauthor = pl.concat_str([pl.col("full_key"), pl.lit(" with "), pl.col("co_key")])
-    edges.append(star(shared, ["full_key", "co_key"], "name_coauthor", with_coauthor))
+    edges.append(star(shared, ["full_key", "co_key"], "name_coauthor", with_coauthor, True))
     return (
         pl.concat(edges)
         .unique(["node", "other", "reason"], keep="first")
@@ -462,4 +470,74 @@ def people(
             two_on_one_paper=pl.col("n_authorships") > pl.col("n_pair_papers"),
         )
         .sort("person_id")
+    )
+
+
+@dataclass(frozen=True)
+class Pool:
+    people: pl.DataFrame  # collabscope.schemas.POOL columns (and a few more)
+    merges: pl.DataFrame  # person_id, node, other, reason, evidence
+    counts: dict[str, int]  # what the log may say: counts only
+    links: dict[str, int]  # authorships by how their address was linked
+    merges_by_rule: dict[str, int]
+
+
+def build_pool(
+    tables: Mapping[str, pl.LazyFrame],
+    registry: pl.DataFrame,
+    focal_countries: Sequence[str],
+    dataset: str | None = None,
+) -> Pool:
+    """The whole pool from the canonical ``tables`` (authorships, records, author_address,
+    dataset_records) and the normalised ``addresses``, with tiers from ``registry``."""
+    addresses = tables["addresses"]
+    chosen = pool_records(addresses, focal_countries, tables["dataset_records"], dataset)
+    chosen = chosen.collect().lazy()
+
+    def only(name: str) -> pl.LazyFrame:
+        return tables[name].join(chosen, on="record_id", how="semi")
+
+    authorships, author_address, records = (
+        only("authorships"),
+        only("author_address"),
+        only("records"),
+    )
+    pool_addresses = only("addresses")
+    sides = authorship_sides(authorships, pool_addresses, author_address, focal_countries)
+    sides = sides.collect()
+    emails = link_emails(records, authorships).collect()
+    assigned, merges = disambiguate(sides.lazy(), authorships, emails.lazy())
+    leads = paper_lead_country(pool_addresses, author_address)
+    frame = people(assigned, merges, records, leads, registry)
+    n_authorships = authorships.select(pl.len()).collect().item()
+    single = (
+        pool_addresses.filter(pl.col("kind") == "affiliation")
+        .group_by("record_id")
+        .len()
+        .filter(pl.col("len") == 1)
+    )
+    unlinked = (
+        authorships.join(author_address, on=["record_id", "position"], how="anti")
+        .join(single, on="record_id", how="anti")
+        .select(pl.len())
+        .collect()
+        .item()
+    )
+    counts = {
+        "papers": chosen.select(pl.len()).collect().item(),
+        "authorships": n_authorships,
+        "authorships_in_focal_countries": sides.height,
+        "authorships_linked_elsewhere_only": n_authorships - sides.height - unlinked,
+        "authorships_unlinked": unlinked,
+        "emails_linked": emails.height,
+        "merges": merges.height,
+        "people": frame.height,
+        "people_with_email": int(frame["email"].is_not_null().sum()),
+    }
+    return Pool(
+        frame,
+        merges,
+        counts,
+        dict(sides.group_by("link").len().sort("link").iter_rows()),
+        dict(merges.group_by("reason").len().sort("reason").iter_rows()),
     )

@@ -92,64 +92,34 @@ def build_pool(
         registry = load_registry(list(institution_registries), list(tier_registries))
     except RegistryError as error:
         raise _registry_error(error) from error
-    datasets = scan_table(tables["dataset_records"], schemas.DATASET_RECORDS)
+    frames = {
+        name: scan_table(tables[name], table)
+        for name, table in (
+            ("authorships", schemas.AUTHORSHIPS),
+            ("records", schemas.RECORDS),
+            ("author_address", schemas.AUTHOR_ADDRESS),
+            ("dataset_records", schemas.DATASET_RECORDS),
+            ("addresses", schemas.ADDRESSES_NORMALISED),
+        )
+    }
     if (
         dataset
-        and datasets.filter(pl.col("dataset") == dataset).select(pl.len()).collect().item() == 0
-    ):
-        raise UserInputError("config", f"sampling.dataset: no records in dataset {dataset!r}")
-    addresses = scan_table(tables["addresses"], schemas.ADDRESSES_NORMALISED)
-    chosen = people_pool.pool_records(addresses, focal_countries, datasets, dataset or None)
-    chosen = chosen.collect().lazy()
-
-    def only(path: str | Path, table: schemas.Table) -> pl.LazyFrame:
-        return scan_table(path, table).join(chosen, on="record_id", how="semi")
-
-    authorships = only(tables["authorships"], schemas.AUTHORSHIPS)
-    author_address = only(tables["author_address"], schemas.AUTHOR_ADDRESS)
-    records = only(tables["records"], schemas.RECORDS)
-    pool_addresses = addresses.join(chosen, on="record_id", how="semi")
-    sides = people_pool.authorship_sides(
-        authorships, pool_addresses, author_address, focal_countries
-    ).collect()
-    emails = people_pool.link_emails(records, authorships).collect()
-    assigned, merges = people_pool.disambiguate(sides.lazy(), authorships, emails.lazy())
-    leads = people_pool.paper_lead_country(pool_addresses, author_address)
-    frame = people_pool.people(assigned, merges, records, leads, registry)
-    write_table(frame, schemas.POOL, outputs["pool"])
-    os.chmod(outputs["pool"], PRIVATE_FILE_MODE)
-    pool = pl.read_parquet(outputs["pool"])
-    write_private_csv(pool, outputs["csv"])
-    write_private_csv(merges, outputs["merges"])
-    n_authorships = authorships.select(pl.len()).collect().item()
-    single = (
-        pool_addresses.filter(pl.col("kind") == "affiliation")
-        .group_by("record_id")
-        .len()
-        .filter(pl.col("len") == 1)
-    )
-    unlinked = (
-        authorships.join(author_address, on=["record_id", "position"], how="anti")
-        .join(single, on="record_id", how="anti")
-        .select(pl.len())
+        and (frames["dataset_records"].filter(pl.col("dataset") == dataset).select(pl.len()))
         .collect()
         .item()
-    )
-    counts = {
-        "papers": chosen.select(pl.len()).collect().item(),
-        "authorships": n_authorships,
-        "authorships_in_focal_countries": sides.height,
-        "authorships_linked_elsewhere_only": n_authorships - sides.height - unlinked,
-        "authorships_unlinked": unlinked,
-        "emails_linked": emails.height,
-        "merges": merges.height,
-        "people": pool.height,
-        "people_with_email": pool["email"].is_not_null().sum(),
-    }
+        == 0
+    ):
+        raise UserInputError("config", f"sampling.dataset: no records in dataset {dataset!r}")
+    built = people_pool.build_pool(frames, registry, focal_countries, dataset or None)
+    write_table(built.people, schemas.POOL, outputs["pool"])
+    os.chmod(outputs["pool"], PRIVATE_FILE_MODE)
+    write_private_csv(pl.read_parquet(outputs["pool"]), outputs["csv"])
+    write_private_csv(built.merges, outputs["merges"])
+    counts = built.counts
     # Counts only: the log is public.
     log.info("pool: %s", counts)
-    log.info("links: %s", dict(sides.group_by("link").len().sort("link").iter_rows()))
-    log.info("merges by rule: %s", dict(merges.group_by("reason").len().sort("reason").iter_rows()))
+    log.info("links: %s", built.links)
+    log.info("merges by rule: %s", built.merges_by_rule)
     return counts
 
 
