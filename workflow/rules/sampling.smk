@@ -41,11 +41,9 @@ rule draw_sample:
         sample="results/private/sample.csv",
         summary="results/sampling/summary.csv",
     params:
-        strata=config["sampling"]["strata"],
-        size=config["sampling"]["size"],
-        reserves=config["sampling"]["reserves"],
-        filters=config["sampling"]["filters"],
-        seed=config["sampling"]["seed"],
+        # One dict, not one param per key: Snakemake compares the *set* of param values, so
+        # seed 1 -> 2 next to size 2 and reserves 1 would look unchanged.
+        draw={k: config["sampling"][k] for k in ("seed", "size", "reserves", "strata", "filters")},
         code=SAMPLING_CODE,
     log:
         "logs/draw_sample/draw_sample.log",
