@@ -431,3 +431,15 @@ def test_person_ids_are_stable_and_reveal_nothing(registry) -> None:
     assert first["person_id"].to_list() == second["person_id"].to_list()
     assert all(len(pid) == 11 and pid.startswith("P") for pid in first["person_id"])
     assert first.select(schemas.POOL.schema.names()).schema.names() == schemas.POOL.schema.names()
+
+
+def test_hyper_authored_papers_give_no_coauthor_evidence(registry) -> None:
+    crowd = [Author(f"Member{i}, A", f"Member{i}, Anne") for i in range(P.COAUTHOR_BYLINE_MAX)]
+    papers = [
+        pair_paper("WOS:1", 2011, [Author("Li, X", "Li, Xin")], crowd),
+        pair_paper("WOS:2", 2013, [Author("Li, X", "Li, Xin")], crowd[:1], chn="chn-tsinghua"),
+    ]
+    pool = build(papers, registry)
+    assert len(person_of(pool, "Li, Xin")) == 2  # WOS:1 has 51 authors
+    papers[0] = pair_paper("WOS:1", 2011, [Author("Li, X", "Li, Xin")], crowd[:-1])
+    assert len(person_of(build(papers, registry), "Li, Xin")) == 1  # 50 authors

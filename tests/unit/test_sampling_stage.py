@@ -85,19 +85,23 @@ def run_all(tmp_path: Path, umask: int = 0o022) -> dict[str, Path]:
             None,
             {k: out[k] for k in ("sample", "summary")},
         )
-        stage.write_invitations(
-            out["sample"],
-            out["pool"],
-            tables["records"],
-            TEMPLATE,
-            RESOURCES / "countries" / "countries.csv",
-            "A study",
-            ["CHN", "GBR"],
-            {k: out[k] for k in ("invitations", "mail_merge")},
-        )
+        write_letters(tmp_path / "tables", out, TEMPLATE)
     finally:
         os.umask(old)
     return out
+
+
+def write_letters(tables: Path, out: dict[str, Path], template: Path) -> int:
+    return stage.write_invitations(
+        out["sample"],
+        out["pool"],
+        tables / "records.parquet",
+        template,
+        RESOURCES / "countries" / "countries.csv",
+        "A study",
+        ["CHN", "GBR"],
+        {k: out[k] for k in ("invitations", "mail_merge")},
+    )
 
 
 def mode(path: Path) -> int:
@@ -163,27 +167,8 @@ def test_a_template_error_names_the_template(tmp_path: Path) -> None:
     out = run_all(tmp_path)
     typo = tmp_path / "letter.txt.j2"
     typo.write_text("Dear {{ invitee.fullname }},\n", encoding="utf-8")
-    tables = tmp_path / "tables"
     with pytest.raises(UserInputError, match=r"letter.txt.j2: rendering UK-R1: .*fullname"):
-        stage.write_invitations(
-            out["sample"],
-            out["pool"],
-            tables / "records.parquet",
-            typo,
-            RESOURCES / "countries" / "countries.csv",
-            "A study",
-            ["CHN", "GBR"],
-            {k: out[k] for k in ("invitations", "mail_merge")},
-        )
+        write_letters(tmp_path / "tables", out, typo)
     typo.write_text("Dear {{ invitee.full_name }\n", encoding="utf-8")
     with pytest.raises(UserInputError, match=r"letter.txt.j2, line 1: template syntax error"):
-        stage.write_invitations(
-            out["sample"],
-            out["pool"],
-            tables / "records.parquet",
-            typo,
-            RESOURCES / "countries" / "countries.csv",
-            "A study",
-            ["CHN", "GBR"],
-            {k: out[k] for k in ("invitations", "mail_merge")},
-        )
+        write_letters(tmp_path / "tables", out, typo)

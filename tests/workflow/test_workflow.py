@@ -15,6 +15,8 @@ from tests.workflow.helpers import planned_jobs, snakemake, wos_plain_file, writ
 
 pytestmark = pytest.mark.workflow
 SCHEMA = PROJECT / "workflow" / "schemas" / "config.schema.yaml"
+# The sampling rules follow any change of the tables or the normalised addresses.
+SAMPLING_JOBS = {"build_pool": 1, "draw_sample": 1, "write_invitations": 1}
 
 
 def test_lint_is_clean() -> None:
@@ -130,9 +132,7 @@ def test_adding_an_export_reruns_only_its_shard(tmp_path: Path) -> None:
         "normalise_addresses": 1,
         "normalise_funding": 1,
         "render_report": 1,
-        "build_pool": 1,
-        "draw_sample": 1,
-        "write_invitations": 1,
+        **SAMPLING_JOBS,
         "all": 1,
     }
     shard = shard_of(str(new.relative_to(tmp_path)), shards)
@@ -164,9 +164,7 @@ def test_changing_the_country_policy_reruns_only_normalisation(tmp_path: Path) -
     assert plan == {
         "normalise_addresses": 1,
         "normalise_funding": 1,
-        "build_pool": 1,
-        "draw_sample": 1,
-        "write_invitations": 1,
+        **SAMPLING_JOBS,
         "all": 1,
     }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
@@ -190,9 +188,7 @@ def test_editing_the_overrides_reruns_only_normalisation(tmp_path: Path) -> None
     assert plan == {
         "normalise_addresses": 1,
         "normalise_funding": 1,
-        "build_pool": 1,
-        "draw_sample": 1,
-        "write_invitations": 1,
+        **SAMPLING_JOBS,
         "all": 1,
     }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
@@ -220,8 +216,6 @@ def test_ten_thousand_files_plan_one_job_per_shard(tmp_path: Path) -> None:
         "normalise_addresses": 1,
         "normalise_funding": 1,
         "render_report": 1,
-        "build_pool": 1,
-        "draw_sample": 1,
-        "write_invitations": 1,
+        **SAMPLING_JOBS,
         "all": 1,
     }

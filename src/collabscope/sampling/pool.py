@@ -34,6 +34,9 @@ from collabscope.sampling import names
 MERGE_REASONS = ("orcid", "researcher_id", "email", "name_institution", "name_coauthor")
 """Disambiguation rules, strongest first; a merge row names the rule that made it."""
 
+COAUTHOR_BYLINE_MAX = 50
+"""The shared co-author rule looks only at papers with at most this many authors."""
+
 LINK_RANK = {"c1": 0, "reprint": 1, "sole_address": 2}
 
 EMAIL_CONFIDENCE = {
@@ -374,8 +377,12 @@ def disambiguate(
         .join(emails, on=["record_id", "position"], how="left")
         .with_columns(node=_node(pl.col("record_id"), pl.col("position")))
     )
+    # Co-authors of hyper-authored papers say little about identity and would make the pair
+    # table quadratic in the byline (3,000 authors: 9 million pairs); they are not used.
+    small = keyed.group_by("record_id").len().filter(pl.col("len") <= COAUTHOR_BYLINE_MAX)
     coauthors = (
         nodes.select("node", "record_id", "position")
+        .join(small.select("record_id"), on="record_id", how="semi")
         .join(keyed.select("record_id", "position", "full_key"), on="record_id", suffix="_co")
         .filter((pl.col("position") != pl.col("position_co")) & pl.col("full_key").is_not_null())
         .select("node", co_key="full_key")
