@@ -361,21 +361,27 @@ def disambiguate(
 
     Returns (authorship -> person_id with the authorship's keys, merges: person_id, node,
     other, reason, evidence)."""
-    keyed = authorships.select(
-        "record_id",
-        "position",
-        "name",
-        "full_name",
-        "is_corresponding",
-        orcid=names.orcid_key(pl.col("orcid")),
-        researcher_id=pl.col("researcher_id").str.strip_chars().str.to_uppercase(),
-        full_key=names.full_key(pl.col("name"), pl.col("full_name")),
-        au_key=names.au_key(pl.col("name")),
+    keyed = (
+        authorships.select(
+            "record_id",
+            "position",
+            "name",
+            "full_name",
+            "is_corresponding",
+            orcid=names.orcid_key(pl.col("orcid")),
+            researcher_id=pl.col("researcher_id").str.strip_chars().str.to_uppercase(),
+            full_key=names.full_key(pl.col("name"), pl.col("full_name")),
+            au_key=names.au_key(pl.col("name")),
+        )
+        .collect()
+        .lazy()
     )
     nodes = (
         sides.join(keyed, on=["record_id", "position"])
         .join(emails, on=["record_id", "position"], how="left")
         .with_columns(node=_node(pl.col("record_id"), pl.col("position")))
+        .collect()  # used by the rules, the components and the result: compute once
+        .lazy()
     )
     # Co-authors of hyper-authored papers say little about identity and would make the pair
     # table quadratic in the byline (3,000 authors: 9 million pairs); they are not used.
@@ -388,7 +394,7 @@ def disambiguate(
         .select("node", co_key="full_key")
         .unique()
     )
-    edges = merge_edges(nodes, coauthors)
+    edges = merge_edges(nodes, coauthors).collect().lazy()
     labels = components(nodes, edges)
     labels = labels.with_columns(person_ids(labels["label"]))
     assigned = nodes.collect().join(labels.select("node", "person_id"), on="node")
@@ -502,7 +508,8 @@ def build_pool(
     chosen = chosen.collect().lazy()
 
     def only(name: str) -> pl.LazyFrame:
-        return tables[name].join(chosen, on="record_id", how="semi")
+        # The pool's papers are few: read each table's share once, not once per consumer.
+        return tables[name].join(chosen, on="record_id", how="semi").collect().lazy()
 
     authorships, author_address, records = (
         only("authorships"),
