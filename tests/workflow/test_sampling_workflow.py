@@ -114,3 +114,14 @@ def test_an_exclusion_list_redraws_and_a_malformed_one_stops_the_run(built: Path
     configure(built)
     assert snakemake(built, "--cores", "1").returncode == 0
     assert codes(built) == before
+
+
+def test_an_unknown_sampling_dataset_fails_at_once(tmp_path: Path) -> None:
+    write_config(tmp_path, PAIR, sampling={"dataset": "china-uk"})
+    (tmp_path / "resources").symlink_to(PROJECT / "resources")
+    result = snakemake(tmp_path, "-n")
+    assert result.returncode != 0
+    assert (
+        "collabscope: error: config sampling.dataset: 'china-uk' is not a dataset (datasets: pair)"
+        in result.stderr
+    )

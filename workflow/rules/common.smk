@@ -88,6 +88,11 @@ SAMPLING_CODE = code_version(
         SRC / "tableio.py",
     ]
 )
+if config["sampling"]["dataset"] and config["sampling"]["dataset"] not in config["datasets"]:
+    _user_error(
+        f"config sampling.dataset: {config['sampling']['dataset']!r} is not a dataset "
+        f"(datasets: {', '.join(sorted(config['datasets']))})"
+    )
 # The user's letter, or the bundled one, wherever the working directory is.
 INVITATION_TEMPLATE = config["sampling"]["invitation_template"] or str(
     Path(workflow.basedir) / "config" / "templates" / "invitation.txt.j2"
