@@ -171,7 +171,7 @@ def test_overlapping_strata_and_unknown_tiers_are_errors() -> None:
             {"UK-R": {"country": "GBR", "tier": "russel-group"}}, 5, 3, ["russell-group"]
         )
     strata = D.strata_from_config(
-        {"A": {"country": "GBR", "size": 2}, "B": {"country": "CHN"}}, 5, 3, []
+        {"A": {"country": "GBR", "size": 2}, "B": {"country": "CHN", "reserves": None}}, 5, 3, []
     )
     assert [(s.label, s.size, s.reserves) for s in strata] == [("A", 2, 3), ("B", 5, 3)]
 

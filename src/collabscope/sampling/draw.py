@@ -146,13 +146,17 @@ def strata_from_config(
             Stratum(
                 label=label,
                 country=spec["country"],
-                size=int(spec.get("size", default_size)),
-                reserves=int(spec.get("reserves", default_reserves)),
+                size=int(_or(spec.get("size"), default_size)),
+                reserves=int(_or(spec.get("reserves"), default_reserves)),
                 tier=spec.get("tier") or None,
                 tier_not=spec.get("tier_not") or None,
             )
         )
     return found
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 def assign_strata(pool: pl.DataFrame, strata: Sequence[Stratum]) -> pl.DataFrame:
