@@ -16,8 +16,10 @@ Steps, each a function over LazyFrames:
 4. :func:`paper_lead_country` — each paper's lead side (kept small so that it can become a
    join to the classification stage's ``paper_classes``).
 5. :func:`disambiguate` — authorships grouped into people by ORCID, ResearcherID, e-mail, same
-   full name at the same institution, and same full name with a shared co-author; every merge
-   is one row with its reason and evidence.
+   full name at the same institution, and same full name with a shared co-author (papers of at
+   most :data:`COAUTHOR_BYLINE_MAX` authors); every merge is one row with its reason and
+   evidence. Full names only: initials ('Li, X') never merge by name. Nothing forbids a merge
+   chain from joining two ORCIDs; ``orcids`` lists them and the real-data test finds none.
 6. :func:`people` — one row per person (:data:`collabscope.schemas.POOL`).
 """
 
