@@ -31,6 +31,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/parse.smk"
 include: "workflow/rules/normalise.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/sampling.smk"
 
 
 rule all:
@@ -39,4 +40,7 @@ rule all:
         "results/normalised/addresses.parquet",
         "results/normalised/funding.parquet",
         "results/report/index.html",
+        "results/sampling/summary.csv",
+        "results/private/invitations",
+        "results/private/mail_merge.csv",
     default_target: True

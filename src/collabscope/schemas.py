@@ -347,6 +347,57 @@ BY_NAME = {table.name: table for table in CANONICAL_TABLES}
 # Tables of the normalisation stage (results/normalised/), each a canonical table plus columns.
 NORMALISED_TABLES: tuple[Table, ...] = (ADDRESSES_NORMALISED, FUNDING_NORMALISED)
 
+# --- sampling (issue 5): private tables under results/private/ --------------------------------
+POOL = Table(
+    "pool",
+    ("person_id",),
+    "one row per person of the interview pool, after disambiguation "
+    "(results/private/pool.parquet; personal data, owner-only)",
+    (
+        ("person_id", STR, "P + 10 hex digits, stable for the same papers; reveals nothing"),
+        ("country", STR, "country of the current affiliation (under the country policy)"),
+        ("name", STR, "AU name on the most recent paper (personal data)"),
+        ("full_name", STR, "AF name, spelled out where any paper spells it (personal data)"),
+        ("names", STR_LIST, "every AU form written (personal data)"),
+        ("full_names", STR_LIST, "every AF form written (personal data)"),
+        ("orcids", STR_LIST, "ORCID iDs given on the person's papers"),
+        ("researcher_ids", STR_LIST, "ResearcherIDs given on the person's papers"),
+        ("email", STR, "the surest linked e-mail, most recent first (personal data)"),
+        (
+            "email_method",
+            STR,
+            "how it was linked: name, sole_author, initials, name_partial, corresponding",
+        ),
+        ("email_confidence", pl.Float64, "0.5-0.95, by method (collabscope.sampling.pool)"),
+        ("emails", STR_LIST, "every linked e-mail (personal data)"),
+        ("institution_id", STR, "institution of the current affiliation (null when unmatched)"),
+        ("institution_name", STR, "its canonical name"),
+        ("tiers", STR_LIST, "the institution's tiers (russell-group, double-first-class, …)"),
+        ("affiliation", STR, "the current affiliation as written"),
+        ("current_record_id", STR, "the most recent pool paper (current affiliation's source)"),
+        ("record_ids", STR_LIST, "the person's pool papers"),
+        ("n_pair_papers", INT, "number of pool papers"),
+        ("n_authorships", INT, "authorships merged (more than papers: see two_on_one_paper)"),
+        ("years", pl.List(INT), "publication years of the pool papers"),
+        ("first_year", INT, "first pool-paper year"),
+        ("last_year", INT, "last pool-paper year"),
+        ("years_active", INT, "last_year - first_year + 1"),
+        ("n_first_author", INT, "papers with the person first in the byline"),
+        ("n_corresponding", INT, "papers with the person as corresponding author"),
+        ("n_lead_side", INT, "papers whose lead country is the person's country on the paper"),
+        ("countries", STR_LIST, "the person's sides over their papers (two after a move)"),
+        ("links", STR_LIST, "how their addresses were linked: c1, reprint, sole_address"),
+        (
+            "merge_reasons",
+            STR_LIST,
+            "rules that merged authorships into this person (empty: one authorship or one "
+            "paper's); each merge is listed in results/private/pool_merges.csv",
+        ),
+        ("two_on_one_paper", BOOL, "two authorships of one paper merged: check the merge"),
+    ),
+)
+PRIVATE_TABLES: tuple[Table, ...] = (POOL,)
+
 
 def conform(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
     """Select and cast ``frame`` to the table's schema, failing loudly on a missing column."""
@@ -396,6 +447,25 @@ def markdown() -> str:
             "|---|---|---|",
         ]
         for name, dtype, meaning in added:
+            lines.append(f"| `{name}` | {dtype} | {meaning} |")
+        lines.append("")
+    lines += [
+        "# Private tables",
+        "",
+        "Parquet files under `results/private/` (owner-only: directory 0700, files 0600).",
+        "They hold names and e-mail addresses; public outputs get only counts and codes.",
+        "",
+    ]
+    for table in PRIVATE_TABLES:
+        lines += [
+            f"## `private/{table.name}`",
+            "",
+            f"Key: {', '.join(table.key)}. Holds {table.holds}.",
+            "",
+            "| column | type | meaning |",
+            "|---|---|---|",
+        ]
+        for name, dtype, meaning in table.columns:
             lines.append(f"| `{name}` | {dtype} | {meaning} |")
         lines.append("")
     return "\n".join(lines)

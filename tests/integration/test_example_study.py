@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import shutil
+import stat
 from pathlib import Path
 
 import polars as pl
@@ -168,3 +169,126 @@ def test_uk_and_china_addresses_get_their_true_institution(two_runs: tuple[Path,
     assert wrong == {}
     for name in ("affiliations_unmatched.csv", "affiliations_low_confidence.csv"):
         assert (two_runs[0] / "review" / name).is_file()
+
+
+# --- sampling (issue 5) -----------------------------------------------------------------------
+# Outputs with names or e-mails: results/private/. The canonical and intermediate tables are the
+# exports' own AU/AF/EM columns (marked "personal data" in docs/tables.md), not outputs for
+# publication; everything else a run writes is public and is searched below.
+TABLE_DIRS = ("private", "tables", "shards", "normalised")
+
+
+def test_pool_sample_and_letters_are_byte_identical_across_runs(
+    two_runs: tuple[Path, Path],
+) -> None:
+    first, second = two_runs
+    names = [
+        "private/pool.parquet",
+        "private/pool.csv",
+        "private/sample.csv",
+        "private/mail_merge.csv",
+        "sampling/summary.csv",
+    ]
+    letters = sorted(
+        p.relative_to(first).as_posix() for p in (first / "private" / "invitations").rglob("*.txt")
+    )
+    assert len(letters) == 32  # 4 strata x (5 invitees + 3 reserves)
+    for name in names + letters:
+        assert _digest(first / name) == _digest(second / name), name
+
+
+def test_pool_equals_the_generators_truth(two_runs: tuple[Path, Path]) -> None:
+    results = two_runs[0]
+    truth = [r for r in _truth("records.tsv") if {"CHN", "GBR"} <= set(r["countries"].split(","))]
+    pool = pl.read_parquet(results / "private" / "pool.parquet")
+    papers = set(pool["record_ids"].explode())
+    log = (results.parent / "logs" / "build_pool" / "build_pool.log").read_text()
+    assert f"'papers': {len(truth)}," in log
+    # A pair paper without any person in the pool has no author linked to an address (C1
+    # without [author] brackets, reprint author unnamed or outside the focal countries).
+    missing = {r["ut"]: r["quirks"] for r in truth if r["ut"] not in papers}
+    assert papers <= {r["ut"] for r in truth}
+    assert len(missing) == 5
+    assert all("c1_unlinked" in quirks for quirks in missing.values())
+    # The generator draws every author of every paper afresh: one person per pool authorship,
+    # and namesakes ('Li, Rui' twice, at different institutions) stay apart.
+    assert pool.height == 937
+    assert pool["n_authorships"].sum() == pool.height
+    assert pl.read_csv(results / "private" / "pool_merges.csv").height == 0
+    namesakes = pool.group_by("full_name").agg(pl.col("institution_id").n_unique(), pl.len())
+    assert namesakes.filter(pl.col("len") > 1).height >= 5
+    # Every linked e-mail is its owner's: the generator builds it from the person's plain name.
+    linked = pool.drop_nulls("email").with_columns(
+        surname=pl.col("full_name")
+        .str.split(",")
+        .list.first()
+        .str.normalize("NFKD")
+        .str.replace_all(r"[^A-Za-z]", "")
+        .str.to_lowercase(),
+        local=pl.col("email").str.split("@").list.first().str.replace_all(r"[^a-z]", ""),
+    )
+    assert linked.height == 383
+    assert linked.filter(~pl.col("local").str.contains(pl.col("surname"), literal=True)).height == 0
+
+
+def test_lead_side_equals_the_generators_truth(two_runs: tuple[Path, Path]) -> None:
+    from collabscope.sampling.pool import paper_lead_country
+
+    results = two_runs[0]
+    leads = paper_lead_country(
+        pl.scan_parquet(results / "normalised" / "addresses.parquet"),
+        pl.scan_parquet(results / "tables" / "author_address.parquet"),
+    ).collect()
+    got = {r: (c, rule) for r, c, rule in leads.iter_rows()}
+    truth = {r["ut"]: (r["lead_country"], r["lead_rule"]) for r in _truth("records.tsv")}
+    with_lead = {ut: lead for ut, lead in truth.items() if lead[1] != "none"}
+    assert len(with_lead) > 1200
+    assert {ut: got.get(ut) for ut in with_lead} == with_lead
+    assert not set(got) - set(with_lead)  # no lead where the truth has none
+
+
+def test_private_outputs_are_owner_only(two_runs: tuple[Path, Path]) -> None:
+    private = two_runs[0] / "private"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    for path in private.rglob("*"):
+        if path.name == ".snakemake_timestamp":
+            continue  # Snakemake's empty marker of a directory output
+        expected = 0o700 if path.is_dir() else 0o600
+        assert stat.S_IMODE(path.stat().st_mode) == expected, path
+
+
+def _public_text(path: Path) -> str:
+    if path.suffix == ".parquet":  # compressed: search the values, not the bytes
+        return pl.read_parquet(path).cast(pl.String, strict=False).write_csv()
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
+def test_no_name_or_email_of_the_pool_in_any_public_output_or_log(
+    two_runs: tuple[Path, Path],
+) -> None:
+    results = two_runs[0]
+    pool = pl.read_parquet(results / "private" / "pool.parquet")
+    secrets = set(pool["emails"].explode().drop_nulls()) | set(pool["full_name"])
+    secrets |= set(pool["full_names"].explode()) | set(pool["email"].drop_nulls())
+    assert len(secrets) > 1200
+    public = [
+        p
+        for p in results.rglob("*")
+        if p.is_file() and p.relative_to(results).parts[0] not in TABLE_DIRS
+    ]
+    for folder in ("logs", "benchmarks"):
+        public += [p for p in (results.parent / folder).rglob("*") if p.is_file()]
+    assert {p.relative_to(results.parent).parts[0] for p in public} == {
+        "results",
+        "logs",
+        "benchmarks",
+    }
+    assert any(p.name == "summary.csv" for p in public)
+    assert any(p.name == "build_pool.log" for p in public)
+    found = {}
+    for path in public:
+        text = _public_text(path).lower()
+        hits = sorted(s for s in secrets if s.lower() in text)
+        if hits:
+            found[str(path.relative_to(results.parent))] = hits[:5]
+    assert found == {}

@@ -15,6 +15,8 @@ from tests.workflow.helpers import planned_jobs, snakemake, wos_plain_file, writ
 
 pytestmark = pytest.mark.workflow
 SCHEMA = PROJECT / "workflow" / "schemas" / "config.schema.yaml"
+# The sampling rules follow any change of the tables or the normalised addresses.
+SAMPLING_JOBS = {"build_pool": 1, "draw_sample": 1, "write_invitations": 1}
 
 
 def test_lint_is_clean() -> None:
@@ -130,6 +132,7 @@ def test_adding_an_export_reruns_only_its_shard(tmp_path: Path) -> None:
         "normalise_addresses": 1,
         "normalise_funding": 1,
         "render_report": 1,
+        **SAMPLING_JOBS,
         "all": 1,
     }
     shard = shard_of(str(new.relative_to(tmp_path)), shards)
@@ -157,8 +160,13 @@ def test_changing_the_country_policy_reruns_only_normalisation(tmp_path: Path) -
     policy = {"country_policy": {"uk_nations": "separate"}}
     write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}}, normalise=policy)
     plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
-    # Funders are settled with the records' countries, so they follow.
-    assert plan == {"normalise_addresses": 1, "normalise_funding": 1, "all": 1}
+    # Funders are settled with the records' countries, so they follow; so does the pool.
+    assert plan == {
+        "normalise_addresses": 1,
+        "normalise_funding": 1,
+        **SAMPLING_JOBS,
+        "all": 1,
+    }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
     normalised = pl.read_parquet(addresses)
     assert set(normalised["country"]) == {"GBR-SCT"}
@@ -177,7 +185,12 @@ def test_editing_the_overrides_reruns_only_normalisation(tmp_path: Path) -> None
     assert set(pl.read_parquet(addresses)["institution_method"]) == {"none"}  # 'Univ Test'
     overrides.write_text("organisation_text,institution_id\nUniv Test,gbr-ucl\n", encoding="utf-8")
     plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
-    assert plan == {"normalise_addresses": 1, "normalise_funding": 1, "all": 1}
+    assert plan == {
+        "normalise_addresses": 1,
+        "normalise_funding": 1,
+        **SAMPLING_JOBS,
+        "all": 1,
+    }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
     normalised = pl.read_parquet(addresses)
     assert set(normalised["institution_id"]) == {"gbr-ucl"}
@@ -203,5 +216,6 @@ def test_ten_thousand_files_plan_one_job_per_shard(tmp_path: Path) -> None:
         "normalise_addresses": 1,
         "normalise_funding": 1,
         "render_report": 1,
+        **SAMPLING_JOBS,
         "all": 1,
     }

@@ -76,3 +76,36 @@ def institution_inputs(wildcards):
     if normalise["overrides"]:
         inputs["overrides"] = normalise["overrides"]
     return inputs
+
+
+# --- sampling ----------------------------------------------------------------------------------
+SAMPLING_CODE = code_version(
+    [
+        *SRC.joinpath("sampling").glob("*.py"),
+        SRC / "normalise" / "institutions.py",
+        SRC / "normalise" / "curated.py",
+        SRC / "schemas.py",
+        SRC / "tableio.py",
+    ]
+)
+if config["sampling"]["dataset"] and config["sampling"]["dataset"] not in config["datasets"]:
+    _user_error(
+        f"config sampling.dataset: {config['sampling']['dataset']!r} is not a dataset "
+        f"(datasets: {', '.join(sorted(config['datasets']))})"
+    )
+# The user's letter, or the bundled one, wherever the working directory is.
+INVITATION_TEMPLATE = config["sampling"]["invitation_template"] or str(
+    Path(workflow.basedir) / "config" / "templates" / "invitation.txt.j2"
+)
+
+
+def registry_inputs(wildcards):
+    """The institution registries and tier lists (bundled first, then the user's)."""
+    inputs = institution_inputs(wildcards)
+    return {"institutions": inputs["institutions"], "tiers": inputs["tiers"]}
+
+
+def exclusion_inputs(wildcards):
+    """The user's exclusion list, when there is one: editing it redraws the sample."""
+    path = config["sampling"]["exclusions"]
+    return {"exclusions": path} if path else {}

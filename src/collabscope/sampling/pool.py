@@ -1,0 +1,559 @@
+"""The participant pool: every author of the pool's papers whose address is in a focal country,
+one row per person after disambiguation.
+
+Steps, each a function over LazyFrames:
+
+1. :func:`pool_records` — the pool's papers: records with an affiliation address in every focal
+   country (under the country policy), optionally only those of one configured dataset.
+2. :func:`authorship_sides` — each author's side on each paper: the country, institution and
+   address of their first linked address in a focal country. Links, in order of preference:
+   ``c1`` (the C1 ``[Author; …]`` brackets), ``reprint`` (the RP group of a corresponding
+   author) and ``sole_address`` (a paper with a single C1 address: every author is there).
+   Authors with no such address (unbracketed C1 with several addresses, not corresponding) are
+   not in the pool; their number is logged.
+3. :func:`link_emails` — the EM addresses linked to authors (see its docstring for the methods
+   and their confidences).
+4. :func:`paper_lead_country` — each paper's lead side (kept small so that it can become a
+   join to the classification stage's ``paper_classes``).
+5. :func:`disambiguate` — authorships grouped into people by ORCID, ResearcherID, e-mail, same
+   full name at the same institution, and same full name with a shared co-author (papers of at
+   most :data:`COAUTHOR_BYLINE_MAX` authors); every merge is one row with its reason and
+   evidence. Full names only: initials ('Li, X') never merge by name. Nothing forbids a merge
+   chain from joining two ORCIDs; ``orcids`` lists them and the real-data test finds none.
+6. :func:`people` — one row per person (:data:`collabscope.schemas.POOL`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from collabscope.sampling import names
+
+MERGE_REASONS = ("orcid", "researcher_id", "email", "name_institution", "name_coauthor")
+"""Disambiguation rules, strongest first; a merge row names the rule that made it."""
+
+COAUTHOR_BYLINE_MAX = 50
+"""The shared co-author rule looks only at papers with at most this many authors."""
+
+LINK_RANK = {"c1": 0, "reprint": 1, "sole_address": 2}
+
+EMAIL_CONFIDENCE = {
+    "name": 0.95,
+    "sole_author": 0.9,
+    "initials": 0.85,
+    "name_partial": 0.7,
+    "corresponding": 0.5,
+}
+"""How an e-mail was linked to an author and how sure the link is (a heuristic scale):
+
+- ``name``: the local part's letters are the full name (surname + given names, given names +
+  surname, first given name + surname, or surname + first given name: 'lixiaoming',
+  'john.smith');
+- ``sole_author``: the paper has one author and one e-mail;
+- ``initials``: initials and surname ('jsmith', 'smithja', 'lixm');
+- ``name_partial``: the local part starts with surname and first initial ('wangx…') or starts
+  with the first initial and ends with the surname ('angel.vazquez' for Vazquez, A);
+- ``corresponding``: the first EM address, matched by none of the rules above, given to the
+  paper's only corresponding author when they have no e-mail of their own (WoS lists the
+  corresponding author's address first).
+
+An e-mail that two authors of one paper match equally well is linked to neither.
+"""
+
+
+def pool_records(
+    addresses: pl.LazyFrame,
+    focal_countries: Sequence[str],
+    dataset_records: pl.LazyFrame | None = None,
+    dataset: str | None = None,
+) -> pl.LazyFrame:
+    """record_id of the papers with an affiliation address in every focal country (of
+    ``dataset`` only, when one is named)."""
+    focal = list(focal_countries)
+    found = (
+        addresses.filter((pl.col("kind") == "affiliation") & pl.col("country").is_in(focal))
+        .group_by("record_id")
+        .agg(pl.col("country").n_unique().alias("_n"))
+        .filter(pl.col("_n") == len(focal))
+        .select("record_id")
+    )
+    if dataset:
+        if dataset_records is None:
+            raise ValueError("pool_records: a dataset is named but no dataset_records given")
+        chosen = dataset_records.filter(pl.col("dataset") == dataset).select("record_id")
+        found = found.join(chosen, on="record_id", how="semi")
+    return found.unique().sort("record_id")
+
+
+def authorship_sides(
+    authorships: pl.LazyFrame,
+    addresses: pl.LazyFrame,
+    author_address: pl.LazyFrame,
+    focal_countries: Sequence[str],
+) -> pl.LazyFrame:
+    """One row per authorship with a linked address in a focal country: record_id, position,
+    side (the country), address_pos, affiliation (the address as written), institution_id,
+    institution_name, link (c1, reprint, sole_address)."""
+    located = addresses.select(
+        "record_id",
+        "address_pos",
+        "kind",
+        pl.col("raw").alias("affiliation"),
+        pl.col("country").alias("side"),
+        "institution_id",
+        "institution_name",
+    )
+    linked = author_address.join(located, on=["record_id", "address_pos"]).with_columns(
+        link=pl.when(pl.col("kind") == "affiliation")
+        .then(pl.lit("c1"))
+        .otherwise(pl.lit("reprint"))
+    )
+    affiliations = located.filter(pl.col("kind") == "affiliation")
+    sole = (
+        affiliations.join(
+            affiliations.group_by("record_id").len().filter(pl.col("len") == 1),
+            on="record_id",
+            how="semi",
+        )
+        .join(authorships.select("record_id", "position"), on="record_id")
+        .with_columns(link=pl.lit("sole_address"))
+    )
+    columns = ["record_id", "position", "address_pos", "affiliation", "side"]
+    columns += ["institution_id", "institution_name", "link"]
+    candidates = pl.concat([linked.select(columns), sole.select(columns)])
+    return (
+        candidates.filter(pl.col("side").is_in(list(focal_countries)))
+        .with_columns(_rank=pl.col("link").replace_strict(LINK_RANK, return_dtype=pl.Int64))
+        .sort("record_id", "position", "_rank", "address_pos")
+        .group_by("record_id", "position", maintain_order=True)
+        .first()
+        .drop("_rank")
+    )
+
+
+def paper_lead_country(addresses: pl.LazyFrame, author_address: pl.LazyFrame) -> pl.LazyFrame:
+    """Each paper's lead side: record_id, lead_country, lead_rule.
+
+    The default rule of the study's definitions: the first C1 address linked to the first
+    author (``first_author_address``), else the first C1 address (``first_c1_address``);
+    papers without C1 addresses have none. When the classification stage's ``paper_classes``
+    exists, this function is the one to replace by a join to it.
+    """
+    affiliations = addresses.filter(pl.col("kind") == "affiliation").select(
+        "record_id", "address_pos", "country"
+    )
+    first_author = (
+        author_address.filter(pl.col("position") == 1)
+        .join(affiliations, on=["record_id", "address_pos"])
+        .group_by("record_id")
+        .agg(pl.col("country").sort_by("address_pos").first().alias("_author"))
+    )
+    first_c1 = affiliations.group_by("record_id").agg(
+        pl.col("country").sort_by("address_pos").first().alias("_c1")
+    )
+    return first_c1.join(first_author, on="record_id", how="left").select(
+        "record_id",
+        lead_country=pl.coalesce("_author", "_c1"),
+        lead_rule=pl.when(pl.col("_author").is_not_null())
+        .then(pl.lit("first_author_address"))
+        .otherwise(pl.lit("first_c1_address")),
+    )
+
+
+def link_emails(records: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.LazyFrame:
+    """E-mails of the EM field linked to the authors of the same paper: record_id, position,
+    email, email_method, email_confidence (one e-mail per authorship, the surest; see
+    :data:`EMAIL_CONFIDENCE`)."""
+    emails = (
+        records.select("record_id", "emails")
+        .explode("emails")
+        .with_columns(email=names.email_key(pl.col("emails")))
+        .drop_nulls("email")
+        .unique(["record_id", "email"], keep="first", maintain_order=True)
+        .with_columns(email_pos=pl.int_range(1, pl.len() + 1).over("record_id"))
+        .select("record_id", "email", "email_pos", _letters=names.email_letters(pl.col("email")))
+    )
+    authors = authorships.select(
+        "record_id",
+        "position",
+        "is_corresponding",
+        _s=names.surname(pl.col("name")),
+        _i=names.initials(pl.col("name")),
+        _g=pl.when(names.has_full_name(pl.col("name"), pl.col("full_name"))).then(
+            names.given_tokens(pl.col("full_name"))
+        ),
+    ).with_columns(
+        _ga=pl.col("_g").list.join(""),
+        _gf=pl.col("_g").list.first(),
+        _i1=pl.col("_i").str.slice(0, 1),
+        _n=pl.len().over("record_id"),
+    )
+    pairs = emails.join(authors, on="record_id")
+    letters, s = pl.col("_letters"), pl.col("_s")
+    ga, gf, i, i1 = pl.col("_ga"), pl.col("_gf"), pl.col("_i"), pl.col("_i1")
+    usable = s.str.len_chars() >= 2
+    by_name = pl.any_horizontal(
+        letters == s + ga, letters == ga + s, letters == gf + s, letters == s + gf
+    ).fill_null(False)
+    by_initials = pl.any_horizontal(
+        letters == i + s, letters == s + i, letters == i1 + s, letters == s + i1
+    ).fill_null(False) & (i.str.len_chars() > 0)
+    partial = (
+        (letters.str.starts_with(s + i1) & (i1.str.len_chars() > 0))
+        | (
+            letters.str.starts_with(i1)
+            & letters.str.ends_with(s)
+            & (s.str.len_chars() >= 3)
+            & (i1.str.len_chars() > 0)
+        )
+    ).fill_null(False)
+    sole = (pl.col("_n") == 1) & (pl.len().over("record_id") == 1)
+    method = (
+        pl.when(usable & by_name)
+        .then(pl.lit("name"))
+        .when(sole)
+        .then(pl.lit("sole_author"))
+        .when(usable & by_initials)
+        .then(pl.lit("initials"))
+        .when(usable & partial)
+        .then(pl.lit("name_partial"))
+    )
+    scored = (
+        pairs.with_columns(email_method=method)
+        .drop_nulls("email_method")
+        .with_columns(
+            email_confidence=pl.col("email_method").replace_strict(
+                EMAIL_CONFIDENCE, return_dtype=pl.Float64
+            )
+        )
+    )
+    # An e-mail goes to its best-matching author, unless two authors match it equally well.
+    best = scored.filter(
+        pl.col("email_confidence") == pl.col("email_confidence").max().over("record_id", "email")
+    ).filter(pl.len().over("record_id", "email") == 1)
+    named = (
+        best.sort(
+            "record_id",
+            "position",
+            "email_confidence",
+            "email_pos",
+            descending=[False, False, True, False],
+        )
+        .group_by("record_id", "position", maintain_order=True)
+        .first()
+        .select("record_id", "position", "email", "email_method", "email_confidence")
+    )
+    # The corresponding author's fallback: the first EM address when nobody matched it.
+    corresponding = authors.filter(pl.col("is_corresponding").fill_null(False))
+    only = corresponding.filter(pl.len().over("record_id") == 1).join(
+        named, on=["record_id", "position"], how="anti"
+    )
+    first_free = emails.filter(pl.col("email_pos") == 1).join(
+        named.select("record_id", "email"), on=["record_id", "email"], how="anti"
+    )
+    fallback = only.join(first_free, on="record_id").select(
+        "record_id",
+        "position",
+        "email",
+        email_method=pl.lit("corresponding"),
+        email_confidence=pl.lit(EMAIL_CONFIDENCE["corresponding"]),
+    )
+    return pl.concat([named, fallback]).sort("record_id", "position")
+
+
+def _node(record_id: pl.Expr, position: pl.Expr) -> pl.Expr:
+    """An authorship's key, sortable and unique: 'record_id#00001'."""
+    return pl.concat_str([record_id, pl.lit("#"), position.cast(pl.String).str.zfill(5)])
+
+
+def merge_edges(nodes: pl.LazyFrame, coauthors: pl.LazyFrame) -> pl.LazyFrame:
+    """Pairs of authorships that the rules say are one person: node, other, reason, evidence.
+
+    ``nodes``: node, record_id, orcid, researcher_id, email, full_key, institution_id.
+    ``coauthors``: node, co_key (the full-name key of another author of the same paper).
+    Each group of authorships sharing a value is joined as a star on its first node. The name
+    rules never merge two authorships of one paper, nor use a name that two authors of one
+    paper share.
+    """
+
+    def star(
+        frame: pl.LazyFrame, by: list[str], reason: str, evidence: pl.Expr, by_name: bool = False
+    ) -> pl.LazyFrame:
+        grouped = frame.drop_nulls(by).select("node", "record_id", *by, _evidence=evidence)
+        if by_name:
+            # Two authors of one paper with one name are two people: neither is merged by name.
+            grouped = grouped.filter(pl.col("node").n_unique().over(*by, "record_id") == 1)
+        return (
+            grouped.with_columns(other=pl.col("node").min().over(by))
+            .filter(pl.col("node") != pl.col("other"))
+            .select("node", "other", reason=pl.lit(reason), evidence="_evidence")
+        )
+
+    institution = pl.concat_str([pl.col("full_key"), pl.lit(" @ "), pl.col("institution_id")])
+    edges = [
+        star(nodes, ["orcid"], "orcid", pl.col("orcid")),
+        star(nodes, ["researcher_id"], "researcher_id", pl.col("researcher_id")),
+        star(nodes, ["email"], "email", pl.col("email")),
+        star(nodes, ["full_key", "institution_id"], "name_institution", institution, True),
+    ]
+    shared = (
+        nodes.drop_nulls("full_key")
+        .select("node", "record_id", "full_key")
+        .join(coauthors, on="node")
+        .filter(pl.col("record_id").n_unique().over("full_key", "co_key") > 1)
+    )
+    with_coauthor = pl.concat_str([pl.col("full_key"), pl.lit(" with "), pl.col("co_key")])
+    edges.append(star(shared, ["full_key", "co_key"], "name_coauthor", with_coauthor, True))
+    return (
+        pl.concat(edges)
+        .unique(["node", "other", "reason"], keep="first")
+        .sort("reason", "node", "other", "evidence")
+    )
+
+
+def components(nodes: pl.LazyFrame, edges: pl.LazyFrame) -> pl.DataFrame:
+    """node -> label, the smallest node of its connected component (label propagation until
+    nothing changes; a few rounds for the chains real data make)."""
+    labels = nodes.select("node").unique().with_columns(label=pl.col("node")).collect()
+    undirected = pl.concat(
+        [edges.select("node", "other"), edges.select(node="other", other="node")]
+    ).collect()
+    while True:
+        reached = (
+            undirected.join(labels, left_on="other", right_on="node")
+            .group_by("node")
+            .agg(pl.col("label").min().alias("_reached"))
+        )
+        updated = (
+            labels.join(reached, on="node", how="left")
+            .with_columns(label=pl.min_horizontal("label", "_reached"))
+            .drop("_reached")
+        )
+        # Pointer jumping: a node takes its label's label, which halves long chains.
+        updated = (
+            updated.join(updated.rename({"node": "label", "label": "_up"}), on="label", how="left")
+            .with_columns(label=pl.min_horizontal("label", "_up"))
+            .drop("_up")
+        )
+        if updated.sort("node").equals(labels.sort("node")):
+            return updated.sort("node")
+        labels = updated
+
+
+def person_ids(labels: pl.Series) -> pl.Series:
+    """A stable id per component: 'P' and 10 hex digits of BLAKE2 of its smallest node (the
+    same papers give the same ids; the id reveals nothing about the person)."""
+    return pl.Series(
+        "person_id",
+        ["P" + hashlib.blake2s(x.encode(), digest_size=5).hexdigest() for x in labels.to_list()],
+        dtype=pl.String,
+    )
+
+
+def disambiguate(
+    sides: pl.LazyFrame,
+    authorships: pl.LazyFrame,
+    emails: pl.LazyFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Group the pool's authorships into people.
+
+    Returns (authorship -> person_id with the authorship's keys, merges: person_id, node,
+    other, reason, evidence)."""
+    keyed = (
+        authorships.select(
+            "record_id",
+            "position",
+            "name",
+            "full_name",
+            "is_corresponding",
+            orcid=names.orcid_key(pl.col("orcid")),
+            researcher_id=pl.col("researcher_id").str.strip_chars().str.to_uppercase(),
+            full_key=names.full_key(pl.col("name"), pl.col("full_name")),
+            au_key=names.au_key(pl.col("name")),
+        )
+        .collect()
+        .lazy()
+    )
+    nodes = (
+        sides.join(keyed, on=["record_id", "position"])
+        .join(emails, on=["record_id", "position"], how="left")
+        .with_columns(node=_node(pl.col("record_id"), pl.col("position")))
+        .collect()  # used by the rules, the components and the result: compute once
+        .lazy()
+    )
+    # Co-authors of hyper-authored papers say little about identity and would make the pair
+    # table quadratic in the byline (3,000 authors: 9 million pairs); they are not used.
+    small = keyed.group_by("record_id").len().filter(pl.col("len") <= COAUTHOR_BYLINE_MAX)
+    coauthors = (
+        nodes.select("node", "record_id", "position")
+        .join(small.select("record_id"), on="record_id", how="semi")
+        .join(keyed.select("record_id", "position", "full_key"), on="record_id", suffix="_co")
+        .filter((pl.col("position") != pl.col("position_co")) & pl.col("full_key").is_not_null())
+        .select("node", co_key="full_key")
+        .unique()
+    )
+    edges = merge_edges(nodes, coauthors).collect().lazy()
+    labels = components(nodes, edges)
+    labels = labels.with_columns(person_ids(labels["label"]))
+    assigned = nodes.collect().join(labels.select("node", "person_id"), on="node")
+    merges = (
+        edges.collect()
+        .join(labels.select("node", "person_id"), on="node")
+        .select("person_id", "node", "other", "reason", "evidence")
+        .sort("person_id", "node", "other", "reason")
+    )
+    return assigned.sort("node"), merges
+
+
+def people(
+    assigned: pl.DataFrame,
+    merges: pl.DataFrame,
+    records: pl.LazyFrame,
+    leads: pl.LazyFrame,
+    registry: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per person: the columns of :data:`collabscope.schemas.POOL`."""
+    years = records.select("record_id", "year").collect()
+    lead = leads.collect()
+    tiers = registry.select("institution_id", "tiers")
+    rows = (
+        assigned.join(years, on="record_id", how="left")
+        .join(lead, on="record_id", how="left")
+        .with_columns(
+            is_first=pl.col("position") == 1,
+            is_lead_side=(pl.col("side") == pl.col("lead_country")).fill_null(False),
+            _spelled=pl.col("full_key").is_not_null(),
+        )
+        # Most recent paper first: current affiliation and name come from it.
+        .sort("person_id", "year", "record_id", "position", descending=[False, True, True, False])
+    )
+    reasons = merges.group_by("person_id").agg(
+        pl.col("reason").unique().sort().alias("merge_reasons")
+    )
+    best_email = (
+        rows.drop_nulls("email")
+        .sort("person_id", "email_confidence", "year", descending=[False, True, True])
+        .group_by("person_id", maintain_order=True)
+        .agg(
+            pl.col("email").first(),
+            pl.col("email_method").first(),
+            pl.col("email_confidence").first(),
+        )
+    )
+    grouped = rows.group_by("person_id", maintain_order=True).agg(
+        pl.col("side").first().alias("country"),
+        pl.col("name").first(),
+        pl.col("full_name").filter(pl.col("_spelled")).first().alias("_spelled_name"),
+        pl.col("full_name").first().alias("_latest_name"),
+        pl.col("name").unique(maintain_order=True).alias("names"),
+        pl.col("full_name").drop_nulls().unique(maintain_order=True).alias("full_names"),
+        pl.col("orcid").drop_nulls().unique().sort().alias("orcids"),
+        pl.col("researcher_id").drop_nulls().unique().sort().alias("researcher_ids"),
+        pl.col("email").drop_nulls().unique().sort().alias("emails"),
+        pl.col("institution_id").first(),
+        pl.col("institution_name").first(),
+        pl.col("affiliation").first(),
+        pl.col("record_id").first().alias("current_record_id"),
+        pl.col("record_id").unique().sort().alias("record_ids"),
+        pl.col("record_id").n_unique().alias("n_pair_papers"),
+        pl.len().alias("n_authorships"),
+        pl.col("year").drop_nulls().unique().sort().alias("years"),
+        pl.col("year").min().alias("first_year"),
+        pl.col("year").max().alias("last_year"),
+        pl.col("record_id").filter("is_first").n_unique().alias("n_first_author"),
+        pl.col("record_id")
+        .filter(pl.col("is_corresponding").fill_null(False))
+        .n_unique()
+        .alias("n_corresponding"),
+        pl.col("record_id").filter("is_lead_side").n_unique().alias("n_lead_side"),
+        pl.col("side").unique().sort().alias("countries"),
+        pl.col("link").unique().sort().alias("links"),
+    )
+    return (
+        grouped.join(best_email, on="person_id", how="left")
+        .join(reasons, on="person_id", how="left")
+        .join(tiers, on="institution_id", how="left")
+        .with_columns(
+            full_name=pl.coalesce("_spelled_name", "_latest_name"),
+            merge_reasons=pl.col("merge_reasons").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            tiers=pl.col("tiers").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            years_active=pl.col("last_year") - pl.col("first_year") + 1,
+            two_on_one_paper=pl.col("n_authorships") > pl.col("n_pair_papers"),
+        )
+        .sort("person_id")
+    )
+
+
+@dataclass(frozen=True)
+class Pool:
+    people: pl.DataFrame  # collabscope.schemas.POOL columns (and a few more)
+    merges: pl.DataFrame  # person_id, node, other, reason, evidence
+    counts: dict[str, int]  # what the log may say: counts only
+    links: dict[str, int]  # authorships by how their address was linked
+    merges_by_rule: dict[str, int]
+
+
+def build_pool(
+    tables: Mapping[str, pl.LazyFrame],
+    registry: pl.DataFrame,
+    focal_countries: Sequence[str],
+    dataset: str | None = None,
+) -> Pool:
+    """The whole pool from the canonical ``tables`` (authorships, records, author_address,
+    dataset_records) and the normalised ``addresses``, with tiers from ``registry``."""
+    addresses = tables["addresses"]
+    chosen = pool_records(addresses, focal_countries, tables["dataset_records"], dataset)
+    chosen = chosen.collect().lazy()
+
+    def only(name: str) -> pl.LazyFrame:
+        # The pool's papers are few: read each table's share once, not once per consumer.
+        return tables[name].join(chosen, on="record_id", how="semi").collect().lazy()
+
+    authorships, author_address, records = (
+        only("authorships"),
+        only("author_address"),
+        only("records"),
+    )
+    pool_addresses = only("addresses")
+    sides = authorship_sides(authorships, pool_addresses, author_address, focal_countries)
+    sides = sides.collect()
+    emails = link_emails(records, authorships).collect()
+    assigned, merges = disambiguate(sides.lazy(), authorships, emails.lazy())
+    leads = paper_lead_country(pool_addresses, author_address)
+    frame = people(assigned, merges, records, leads, registry)
+    n_authorships = authorships.select(pl.len()).collect().item()
+    single = (
+        pool_addresses.filter(pl.col("kind") == "affiliation")
+        .group_by("record_id")
+        .len()
+        .filter(pl.col("len") == 1)
+    )
+    unlinked = (
+        authorships.join(author_address, on=["record_id", "position"], how="anti")
+        .join(single, on="record_id", how="anti")
+        .select(pl.len())
+        .collect()
+        .item()
+    )
+    counts = {
+        "papers": chosen.select(pl.len()).collect().item(),
+        "authorships": n_authorships,
+        "authorships_in_focal_countries": sides.height,
+        "authorships_linked_elsewhere_only": n_authorships - sides.height - unlinked,
+        "authorships_unlinked": unlinked,
+        "emails_linked": emails.height,
+        "merges": merges.height,
+        "people": frame.height,
+        "people_with_email": int(frame["email"].is_not_null().sum()),
+    }
+    return Pool(
+        frame,
+        merges,
+        counts,
+        dict(sides.group_by("link").len().sort("link").iter_rows()),
+        dict(merges.group_by("reason").len().sort("reason").iter_rows()),
+    )
