@@ -63,6 +63,11 @@ SHARED_ALIASES: dict[tuple[str, str], frozenset[str]] = {
     ("CHN", "china univ petr"): frozenset({"chn-cup-beijing", "chn-upc"}),
     ("CHN", "china univ geosci"): frozenset({"chn-cug-beijing", "chn-cug-wuhan"}),
     ("CHN", "china univ min & technol"): frozenset({"chn-cumt-beijing", "chn-cumt"}),
+    # The Guangzhou and Zhuhai laboratories of Southern Marine Science and Engineering Guangdong
+    # Laboratory both write the bare name; the address's city decides.
+    ("CHN", "southern marine sci & engn guangdong lab"): frozenset(
+        {"chn-smsegl-guangzhou", "chn-smsegl-zhuhai"}
+    ),
     # Colleges of the same name in Oxford and Cambridge (and King's College London, Kent's
     # Darwin College): 'Jesus Coll, Oxford' and 'Jesus Coll, Cambridge' are told apart by city.
     **{("GBR", college): frozenset({"gbr-cambridge", "gbr-oxford"}) for college in OXBRIDGE},
