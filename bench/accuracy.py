@@ -58,7 +58,11 @@ def evaluate(realdata: Path = REALDATA, labels: Path = LABELS) -> dict[str, pl.D
     )
     return {
         "countries": ev.country_predictions(countries),
-        "institutions": ev.judged(institutions, "institution_id"),
+        "institutions": ev.judged(
+            institutions,
+            "institution_id",
+            registered_since=ev.load_registered_since(labels / "registered_since.tsv"),
+        ),
         "funders": ev.judged(funders, "funder_id"),
     }
 

@@ -101,3 +101,19 @@ def test_countries_judge_none_as_a_class() -> None:
     judged = ev.country_predictions(rows)
     assert judged["is_correct"].to_list() == [True, False, True]
     assert ev.scores(judged, "country_recorded").precision == 2 / 3
+
+
+def test_other_labels_accept_the_row_the_registry_added_since(tmp_path: Path) -> None:
+    since = tmp_path / "registered_since.tsv"
+    since.write_text("other\tinstitution_id\tnote\nOTHER: Natural History Museum\tgbr-nhm\t\n")
+    mapping = ev.load_registered_since(since)
+    rows = labels(
+        ("a", "OTHER: Natural History Museum", "sure"),
+        ("b", "OTHER: Guy's Hospital", "sure"),
+    ).with_columns(predicted=pl.Series(["gbr-nhm", "gbr-gstt"]))
+    judged = ev.judged(rows, "predicted", registered_since=mapping)
+    assert judged["is_correct"].to_list() == [True, False]
+    assert judged["is_knowable"].to_list() == [True, False]
+    since.write_text("other\tinstitution_id\nNatural History Museum\tgbr-nhm\n")
+    with pytest.raises(UserInputError, match="is not an OTHER label"):
+        ev.load_registered_since(since)

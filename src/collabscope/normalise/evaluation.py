@@ -164,11 +164,29 @@ def attach_predictions(
     return found
 
 
-def accepted_ids(label: pl.Expr) -> pl.Expr:
+def load_registered_since(path: str | Path) -> dict[str, str]:
+    """{'OTHER: <name>': registry id} for institutions or funders the registry added after the
+    strings were labelled: the annotator named them, and a person checked that the new row is
+    the one named (a hospital counts as the NHS trust that runs it)."""
+    frame = pl.read_csv(path, separator="\t", quote_char=None, infer_schema=False)
+    missing = [c for c in ("other", "institution_id") if c not in frame.columns]
+    if missing:
+        raise UserInputError(str(path), f"missing columns {', '.join(missing)}")
+    bad = frame.filter(~pl.col("other").str.starts_with(OTHER))
+    if bad.height:
+        raise UserInputError(str(path), f"{bad['other'][0]!r} is not an OTHER label")
+    return dict(zip(frame["other"], frame["institution_id"], strict=True))
+
+
+def accepted_ids(label: pl.Expr, registered_since: Mapping[str, str] | None = None) -> pl.Expr:
     """The predictions a label accepts: its id, either id of an AMBIGUOUS label, none for an
-    OTHER or NONE label (no registry id is right there)."""
+    OTHER or NONE label (no registry id is right there) unless the registry has added the
+    institution the OTHER label names since (``registered_since``)."""
+    since = label.replace_strict(dict(registered_since or {}), default=None, return_dtype=pl.String)
     return (
-        pl.when(label.str.starts_with(AMBIGUOUS))
+        pl.when(since.is_not_null())
+        .then(pl.concat_list(since))
+        .when(label.str.starts_with(AMBIGUOUS))
         .then(
             label.str.strip_prefix(AMBIGUOUS)
             .str.split("|")
@@ -203,11 +221,17 @@ class Scores:
         return self.correct / self.nameable if self.nameable else 1.0
 
 
-def judged(found: pl.DataFrame, predicted: str, *, none_is_a_class: bool = False) -> pl.DataFrame:
+def judged(
+    found: pl.DataFrame,
+    predicted: str,
+    *,
+    none_is_a_class: bool = False,
+    registered_since: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
     """The label rows with `accepted`, `is_correct` (the prediction is accepted) and
     `is_knowable` (some id is right). With `none_is_a_class` (countries), NONE is a label like
     any other and the prediction NONE is right for it."""
-    accepted = accepted_ids(pl.col("label"))
+    accepted = accepted_ids(pl.col("label"), registered_since)
     if none_is_a_class:
         accepted = pl.when(pl.col("label") == NONE).then(pl.lit([NONE])).otherwise(accepted)
     return found.with_columns(accepted=accepted).with_columns(
