@@ -43,11 +43,21 @@ RECORDS = Table(
             "record_id",
             STR,
             "source id with prefix: WOS:…, or the WoS-platform database prefix "
-            "(BCI:, ZOOREC:, MEDLINE:…); ISI: is read as WOS:",
+            "(BCI:, ZOOREC:, MEDLINE:…; ISI: is read as WOS:); Scopus EID (2-s2.0-…); OpenAlex "
+            "work id (W…); CSSCI:… (a digest of the record's fields: CSSCI exports carry no id)",
         ),
-        ("database", STR, "prefix of record_id (WOS, BCI, ZOOREC, …)"),
-        ("source", STR, "export family the record was read from (wos)"),
-        ("source_format", STR, "wos_plain or wos_tab"),
+        (
+            "database",
+            STR,
+            "prefix of record_id (WOS, BCI, ZOOREC, …); SCOPUS, OPENALEX or CSSCI for those "
+            "sources",
+        ),
+        ("source", STR, "export family the record was read from (wos, scopus, cssci, openalex)"),
+        (
+            "source_format",
+            STR,
+            "wos_plain, wos_tab, scopus_csv, cssci, openalex_json, openalex_jsonl or openalex_csv",
+        ),
         ("source_file", STR, "export file of the first occurrence, as configured"),
         ("source_line", INT, "line of the record's first line in that file (1-based)"),
         ("publication_type", STR, "PT: J journal, B book, S series, P patent, C conference"),
@@ -155,6 +165,13 @@ ADDRESSES = Table(
             "Peoples R China, USA …); null when the address has none",
         ),
         ("old_style", BOOL, "all-uppercase pre-2008 style address"),
+        (
+            "country_code",
+            STR,
+            "ISO 3166-1 alpha-3 code the source itself gives (OpenAlex institution country); "
+            "null for sources that write the country as text",
+        ),
+        ("ror_id", STR, "ROR id the source gives (OpenAlex institutions), null otherwise"),
     ),
 )
 
@@ -233,7 +250,7 @@ ACCOUNTING = Table(
     (
         ("file", STR, "export file as configured"),
         ("datasets", STR_LIST, "datasets the file belongs to"),
-        ("format", STR, "detected format (wos_plain, wos_tab)"),
+        ("format", STR, "detected format (records.source_format)"),
         ("encoding", STR, "detected encoding"),
         ("line_endings", STR, "LF, CRLF, CR or mixed"),
         ("header", STR, "the FN line, or the first column names for tab-delimited files"),

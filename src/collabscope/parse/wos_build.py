@@ -19,6 +19,13 @@ import polars as pl
 
 from collabscope import schemas
 from collabscope.parse.cited_references import parse_cited_references
+from collabscope.parse.decode import (
+    CSSCI,
+    OPENALEX_CSV,
+    OPENALEX_JSON,
+    OPENALEX_JSONL,
+    SOURCE_OF_FORMAT,
+)
 from collabscope.parse.text import protect_entities, restore_entities, split_list
 from collabscope.parse.wos_address import parse_addresses
 
@@ -71,6 +78,10 @@ MODELLED_TAGS = frozenset(
         "HC",
         "HP",
         "DA",
+        # Per-address values a source gives beside the C1 text (OpenAlex): ISO3 country
+        # code and ROR id, in C1 order.
+        "CC",
+        "RR",
     ]
 )
 
@@ -313,7 +324,7 @@ def build_tables(
     wide = wide.join(ids, on="rec", how="inner", maintain_order="left")
     tables["records"] = _records(kept, wide, items)
     tables["authorships"], tables["addresses"], tables["author_address"] = _people_and_places(
-        ids, wide, items
+        ids, wide, items, kept.select("rec", "format")
     )
     tables["funding"] = _funding(ids, wide)
     tables["references"] = _references(ids, items)
@@ -365,10 +376,14 @@ def _records(kept: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame) -> pl.
                 column: split_list(text(tag)).fill_null(_EMPTY_LIST)
                 for column, tag in _LIST.items()
             },
-            database=pl.when(record_id.str.contains(":", literal=True))
+            source=pl.col("format").replace_strict(SOURCE_OF_FORMAT, default=None),
+        )
+        .with_columns(
+            database=pl.when(pl.col("source") != "wos")
+            .then(pl.col("source").str.to_uppercase())
+            .when(record_id.str.contains(":", literal=True))
             .then(record_id.str.extract(r"^([^:]*):", 1))
             .otherwise(pl.lit("WOS")),
-            source=pl.lit("wos"),
             source_format="format",
             source_file="file",
             source_line="line",
@@ -411,7 +426,7 @@ def _resolve(mentions: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
 
 
 def _people_and_places(
-    ids: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame
+    ids: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame, formats: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     short = _positioned(items.filter(pl.col("tag") == "AU"), "position").select(
         "rec", "position", name="value"
@@ -537,13 +552,63 @@ def _people_and_places(
             reprint.select("rec", "address_pos", kind=pl.lit("reprint"), address="address"),
         ]
     )
-    addresses = addresses.join(_parsed_addresses(addresses["address"]), on="address", how="left")
+    addresses = _address_parts(addresses, formats)
+    given = [
+        _positioned(items.filter(pl.col("tag") == tag), "address_pos").select(
+            "rec", "address_pos", pl.col("value").replace("", None).alias(column)
+        )
+        for tag, column in (("CC", "country_code"), ("RR", "ror_id"))
+    ]
+    for frame in given:
+        addresses = addresses.join(frame, on=["rec", "address_pos"], how="left")
     addresses = addresses.join(ids, on="rec").rename({"address": "raw"})
     author_address = links.join(ids, on="rec")
     return (
         schemas.conform(authorships, schemas.AUTHORSHIPS),
         schemas.conform(addresses, schemas.ADDRESSES),
         schemas.conform(author_address, schemas.AUTHOR_ADDRESS),
+    )
+
+
+_NAME_ONLY_FORMATS = [OPENALEX_JSON, OPENALEX_JSONL, OPENALEX_CSV]
+
+
+def _address_parts(addresses: pl.DataFrame, formats: pl.DataFrame) -> pl.DataFrame:
+    """Address parts, read the way each source writes addresses.
+
+    WoS and Scopus write comma-separated addresses ending with the country; CSSCI writes
+    '英国肯特大学.商学院' (institution, then units, full stops between, no city or country);
+    OpenAlex gives an institution name, with its country code and ROR id beside it.
+    """
+    addresses = addresses.join(formats, on="rec", how="left")
+    comma = addresses.filter(~pl.col("format").is_in([CSSCI, *_NAME_ONLY_FORMATS]))
+    cssci = addresses.filter(pl.col("format") == CSSCI)
+    named = addresses.filter(pl.col("format").is_in(_NAME_ONLY_FORMATS))
+    comma = comma.join(_parsed_addresses(comma["address"]), on="address", how="left")
+    elements = split_list(pl.col("address"), ".")
+    cssci = cssci.with_columns(
+        organisation=elements.list.first(),
+        sub_organisations=elements.list.slice(1),
+    )
+    named = named.with_columns(organisation=pl.col("address"), sub_organisations=_EMPTY_LIST)
+    nothing = {
+        "city": pl.lit(None, pl.String),
+        "state": pl.lit(None, pl.String),
+        "postcode": pl.lit(None, pl.String),
+        "country_text": pl.lit(None, pl.String),
+        "old_style": pl.lit(False),
+    }
+    columns = [*comma.columns]
+    return (
+        pl.concat(
+            [
+                comma,
+                cssci.with_columns(**nothing).select(columns),
+                named.with_columns(**nothing).select(columns),
+            ]
+        )
+        .sort("rec", "address_pos")
+        .drop("format")
     )
 
 
