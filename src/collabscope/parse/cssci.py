@@ -206,3 +206,24 @@ def _funding(fields: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.col("value"))
         .select("rec", tag=pl.lit("FU"), value=pl.col("value").list.join("; "))
     )
+
+
+def parse_cssci_references(refs: pl.LazyFrame) -> pl.LazyFrame:
+    """Add the parsed reference columns to a frame with ``raw``.
+
+    '陈德棉.科技优先领域的概念.科研管理.1996.(1)' and '李宏伟.题名.绵阳:西南科技大学,2017':
+    author, title, source and year separated by full stops. The link key is null: Chinese
+    names have no initials to build it from.
+    """
+    raw = pl.col("raw")
+    parts = raw.str.split(".")
+    year = raw.str.extract(r"(?:^|[.,])\s*((?:1[5-9]|20)\d\d)(?:\s*[.,(]|$)", 1)
+    return refs.with_columns(
+        first_author=pl.when(parts.list.len() > 2).then(parts.list.first().str.strip_chars()),
+        year=year.cast(pl.Int64, strict=False),
+        source=pl.when(parts.list.len() > 3).then(parts.list.get(2, null_on_oob=True)),
+        volume=raw.str.extract(r"\.\s*(?:1[5-9]|20)\d\d\.\s*(\d+)\s*\(", 1),
+        page=pl.lit(None, pl.String),
+        doi=pl.lit(None, pl.String),
+        link_key=pl.lit(None, pl.String),
+    )

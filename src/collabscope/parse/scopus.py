@@ -396,3 +396,33 @@ def _funding(table: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.col("value"))
     )
     return entries.select("rec", tag=pl.lit("FU"), value=pl.col("value").list.join("; "))
+
+
+# 'Brennan P.F., Bakken S., Title, Journal, 47, 3, pp. 477-484, (2015)'; older exports put the
+# year first: 'Kalé, L., Skeel, R., (1999) J Comput Phys, 151, pp. 283-312'.
+_REF_YEAR = r"\(((?:1[5-9]|20|21)\d\d)\)"
+_REF_VOLUME_PAGES = r",\s*(\d+[A-Za-z]?)\s*(?:,\s*\(?[\w-]+\)?\s*)?,\s*pp?\.\s*([A-Za-z]?\d+)"
+_REF_SOURCE = r",\s*([^,()]+?)\s*,\s*\d+[A-Za-z]?\s*(?:,\s*\(?[\w-]+\)?\s*)?,\s*pp?\.\s*"
+_REF_DOI = r"(10\.\d{4,9}/[^\s,;]+)"
+
+
+def parse_scopus_references(refs: pl.LazyFrame) -> pl.LazyFrame:
+    """Add the parsed reference columns (see schemas.REFERENCES) to a frame with ``raw``."""
+    from collabscope.parse.cited_references import reference_link_key
+
+    raw = pl.col("raw")
+    first = raw.str.extract(r"^([^,]*)", 1).str.strip_chars()
+    first = pl.when(first.str.contains(r"^\p{Lu}[\p{L}'’ -]+\s+(?:\p{Lu}\.[\s-]*)+$")).then(first)
+    old_style = raw.str.extract(r"^([^,]+,\s*(?:\p{Lu}\.[\s-]*)+),", 1)
+    volume_pages = raw.str.extract_groups(_REF_VOLUME_PAGES)
+    return refs.with_columns(
+        first_author=pl.coalesce(first, old_style.str.replace(",", "")),
+        year=raw.str.extract_all(_REF_YEAR)
+        .list.last()
+        .str.extract(r"(\d{4})", 1)
+        .cast(pl.Int64, strict=False),
+        source=raw.str.extract(_REF_SOURCE, 1),
+        volume=volume_pages.struct[0],
+        page=volume_pages.struct[1],
+        doi=raw.str.extract(_REF_DOI, 1).str.to_lowercase().str.strip_chars_end("."),
+    ).with_columns(link_key=reference_link_key())

@@ -19,13 +19,16 @@ import polars as pl
 
 from collabscope import schemas
 from collabscope.parse.cited_references import parse_cited_references
+from collabscope.parse.cssci import parse_cssci_references
 from collabscope.parse.decode import (
     CSSCI,
     OPENALEX_CSV,
     OPENALEX_JSON,
     OPENALEX_JSONL,
+    SCOPUS_CSV,
     SOURCE_OF_FORMAT,
 )
+from collabscope.parse.scopus import parse_scopus_references
 from collabscope.parse.text import protect_entities, restore_entities, split_list
 from collabscope.parse.wos_address import parse_addresses
 
@@ -155,9 +158,11 @@ def _digits(text: pl.Expr) -> pl.Expr:
 
 def name_key(name: pl.Expr) -> pl.Expr:
     """Case- and punctuation-free form of an author name, for matching within a record."""
+    # Chinese characters are kept (CSSCI bylines): without them every Chinese name would have
+    # the same empty key.
     return (
         name.str.to_lowercase()
-        .str.replace_all(r"[^a-z ]+", " ")
+        .str.replace_all(r"[^a-z\p{Han} ]+", " ")
         .str.replace_all(r" {2,}", " ")
         .str.strip_chars(" ")
     )
@@ -327,7 +332,7 @@ def build_tables(
         ids, wide, items, kept.select("rec", "format")
     )
     tables["funding"] = _funding(ids, wide)
-    tables["references"] = _references(ids, items)
+    tables["references"] = _references(ids, items, kept.select("rec", "format"))
     return tables
 
 
@@ -408,7 +413,11 @@ def _resolve(mentions: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
     records that need it.
     """
     keyed = mentions.with_row_index("_name_row").with_columns(_key=name_key(pl.col("name")))
-    by_key = names.select("rec", _key="key", position="position").unique()
+    by_key = (
+        names.select("rec", _key="key", position="position")
+        .filter(pl.col("_key") != "")
+        .unique()
+    )
     exact = keyed.join(by_key, on=["rec", "_key"], how="inner")
     # Fallback per name, not per mention: a C1 bracket or RP group names several people.
     rest = keyed.join(exact.select("_name_row"), on="_name_row", how="anti")
@@ -732,9 +741,40 @@ def _funding(ids: pl.DataFrame, wide: pl.DataFrame) -> pl.DataFrame:
     return schemas.conform(frame.join(ids, on="rec"), schemas.FUNDING)
 
 
-def _references(ids: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+def _references(ids: pl.DataFrame, items: pl.DataFrame, formats: pl.DataFrame) -> pl.DataFrame:
     cited = _positioned(items.filter(pl.col("tag") == "CR"), "ref_pos").join(ids, on="rec")
-    cited = cited.select("record_id", "ref_pos", raw="value")
+    cited = cited.join(formats, on="rec", how="left")
+    # Other sources write cited references their own way (OpenAlex: work ids only).
+    other = {
+        SCOPUS_CSV: parse_scopus_references,
+        CSSCI: parse_cssci_references,
+    }
+    frames = [
+        schemas.conform(
+            parse(
+                cited.filter(pl.col("format") == fmt)
+                .select("record_id", "ref_pos", raw="value")
+                .lazy()
+            ).collect(),
+            schemas.REFERENCES,
+        )
+        for fmt, parse in other.items()
+    ]
+    ids_only = cited.filter(pl.col("format").is_in(_NAME_ONLY_FORMATS)).select(
+        "record_id", "ref_pos", raw="value"
+    )
+    unparsed = [c for c in schemas.REFERENCES.schema.names() if c not in ids_only.columns]
+    frames.append(
+        schemas.conform(
+            ids_only.with_columns([pl.lit(None).alias(c) for c in unparsed]), schemas.REFERENCES
+        )
+    )
+    cited = cited.filter(~pl.col("format").is_in([*other, *_NAME_ONLY_FORMATS]))
+    frames.append(_wos_references(cited.select("record_id", "ref_pos", raw="value")))
+    return pl.concat(frames)
+
+
+def _wos_references(cited: pl.DataFrame) -> pl.DataFrame:
     distinct = cited.select("raw").unique()
     if distinct.height < _PARSE_DISTINCT_BELOW * cited.height:
         # Papers of one field cite the same works: parse each distinct string once.
