@@ -414,9 +414,7 @@ def _resolve(mentions: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
     """
     keyed = mentions.with_row_index("_name_row").with_columns(_key=name_key(pl.col("name")))
     by_key = (
-        names.select("rec", _key="key", position="position")
-        .filter(pl.col("_key") != "")
-        .unique()
+        names.select("rec", _key="key", position="position").filter(pl.col("_key") != "").unique()
     )
     exact = keyed.join(by_key, on=["rec", "_key"], how="inner")
     # Fallback per name, not per mention: a C1 bracket or RP group names several people.
