@@ -333,6 +333,79 @@ FUNDING_NORMALISED = Table(
     ),
 )
 
+# Merge across sources (collabscope.merge): one work per paper, with where each part comes from.
+RECORD_WORKS = Table(
+    "record_works",
+    ("record_id",),
+    "the work each record belongs to (records of one paper in WoS, Scopus, OpenAlex and CSSCI "
+    "are one work)",
+    (
+        ("record_id", STR, "records.record_id"),
+        ("work_id", STR, "record_id of the work's primary record (first in merge.source_order)"),
+        ("source", STR, "records.source"),
+        (
+            "match",
+            STR,
+            "strongest match to another record of the work: doi, title_year_author, "
+            "english_title_year (CSSCI English title), or alone",
+        ),
+        ("is_primary", BOOL, "the record whose id is the work's id"),
+    ),
+)
+
+WORK_FIELDS = Table(
+    "work_fields",
+    ("work_id", "field"),
+    "provenance: for each work and field group, the record (and source) it is taken from",
+    (
+        ("work_id", STR, "record_works.work_id"),
+        (
+            "field",
+            STR,
+            "bibliographic, authors, addresses, funding, references or citations",
+        ),
+        (
+            "record_id",
+            STR,
+            "the first record, in the field's source order (merge.field_sources), that has it",
+        ),
+        ("source", STR, "that record's source"),
+    ),
+)
+
+WORKS = Table(
+    "works",
+    ("work_id",),
+    "one row per work across sources",
+    (
+        ("work_id", STR, "record_id of the primary record"),
+        ("sources", STR_LIST, "sources holding the work, sorted"),
+        ("record_ids", STR_LIST, "its records, sorted"),
+        ("n_records", INT, "number of records"),
+        ("cross_source", BOOL, "held by more than one source"),
+    ),
+)
+
+MERGE_ACCOUNTING = Table(
+    "merge_accounting",
+    ("file",),
+    "per export file: parsed records, those matched to records elsewhere, and those merged into "
+    "a work whose primary record is another (parsed = primary + merged)",
+    (
+        ("file", STR, "export file (records.source_file)"),
+        ("source", STR, "records.source"),
+        ("parsed", INT, "records kept from the file (accounting.parsed)"),
+        ("matched", INT, "records in a work with at least one other record"),
+        ("matched_doi", INT, "… of them matched by DOI"),
+        ("matched_title", INT, "… by normalised title, year and first-author surname"),
+        ("matched_english_title", INT, "… by a CSSCI English title and year"),
+        ("merged", INT, "records that are not their work's primary record"),
+    ),
+)
+
+MERGE_TABLES: tuple[Table, ...] = (RECORD_WORKS, WORK_FIELDS, WORKS, MERGE_ACCOUNTING)
+
+
 CANONICAL_TABLES: tuple[Table, ...] = (
     RECORDS,
     DATASET_RECORDS,
@@ -360,7 +433,7 @@ SHARD_TABLES: tuple[Table, ...] = (
 # Tables keyed by record_id whose rows follow the record's first occurrence.
 CHILD_TABLES: tuple[Table, ...] = (AUTHORSHIPS, ADDRESSES, AUTHOR_ADDRESS, FUNDING, REFERENCES)
 
-BY_NAME = {table.name: table for table in CANONICAL_TABLES}
+BY_NAME = {table.name: table for table in (*CANONICAL_TABLES, *MERGE_TABLES)}
 # Tables of the normalisation stage (results/normalised/), each a canonical table plus columns.
 NORMALISED_TABLES: tuple[Table, ...] = (ADDRESSES_NORMALISED, FUNDING_NORMALISED)
 
@@ -383,7 +456,7 @@ def markdown() -> str:
         "Rows are sorted by the key; files are zstd-compressed and written atomically.",
         "",
     ]
-    for table in CANONICAL_TABLES:
+    for table in (*CANONICAL_TABLES, *MERGE_TABLES):
         lines += [
             f"## `{table.name}`",
             "",
