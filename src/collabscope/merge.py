@@ -4,13 +4,15 @@ which record each part of a work comes from.
 Records are matched (edges between record ids), then grouped into works (connected
 components), all with polars joins:
 
-1. ``doi``: the same DOI (records.doi is already lower-cased without resolver prefix);
+1. ``doi``: the same DOI (records.doi is already lower-cased without resolver prefix), with
+   titles that do not contradict it (see :func:`_titles_agree`);
 2. ``title_year_author``: the same normalised title (case, accents, punctuation and spacing
    dropped; at least ``MIN_TITLE_CHARS`` characters left, so that 'Editorial' or
    'Introduction' never match), the same year and the same first-author surname;
 3. ``english_title_year``: a CSSCI record's English title (【英文篇名】) equal to another
-   source's normalised title, with the same year. The author is not compared: CSSCI writes
-   names in Chinese characters, the others in pinyin.
+   source's normalised title, with the same year. The author is not compared (CSSCI writes
+   names in Chinese characters, the others in pinyin), so the match is dropped when the
+   records it points to have different first authors.
 
 A work's id is the record id of its primary record: the first in the configured source order
 (then the lowest record id). Each field group (bibliographic data, authors, addresses,
@@ -26,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import polars as pl
+from rapidfuzz import fuzz, process
 
 from collabscope import schemas
 from collabscope.tableio import scan_table, write_table
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 SOURCES = ("wos", "scopus", "openalex", "cssci")
 FIELDS = ("bibliographic", "authors", "addresses", "funding", "references", "citations")
 MIN_TITLE_CHARS = 20
+# Lowest rapidfuzz ratio between the normalised titles of two records with the same DOI.
+DOI_TITLE_MIN = 60.0
 MATCH_METHODS = ("doi", "title_year_author", "english_title_year")
 # A record's tag holding the English title of a CSSCI record (see parse/cssci.py).
 ENGLISH_TITLE_TAG = "ET"
@@ -104,11 +109,14 @@ def match_records(records: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.DataFr
         "record_id", key="english_key", year="year"
     )
     others = keyed.filter(pl.col("source") != "cssci").select(
-        other_id="record_id", key="key", year="year"
+        other_id="record_id", key="key", year="year", surname="surname"
     )
+    # Without an author to compare, a title and year shared by records of two different first
+    # authors is ambiguous: no match then.
     english_pairs = (
         cssci.drop_nulls(["key", "year"])
         .join(others.drop_nulls(["key", "year"]), on=["key", "year"])
+        .filter(pl.col("surname").n_unique().over("record_id") == 1)
         .select(
             record_id=pl.min_horizontal("record_id", "other_id"),
             other_id=pl.max_horizontal("record_id", "other_id"),
@@ -117,7 +125,7 @@ def match_records(records: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.DataFr
     )
     found = pl.concat(
         [
-            pairs(keyed, ["doi"], "doi"),
+            _titles_agree(pairs(keyed, ["doi"], "doi"), keyed),
             pairs(keyed, ["key", "year", "surname"], "title_year_author"),
             english_pairs,
         ]
@@ -132,6 +140,28 @@ def match_records(records: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.DataFr
         .unique(["record_id", "other_id"], keep="first", maintain_order=True)
         .drop("_rank")
     )
+
+
+def _titles_agree(pairs: pl.DataFrame, keyed: pl.DataFrame) -> pl.DataFrame:
+    """DOI pairs whose titles also agree (``DOI_TITLE_MIN`` rapidfuzz ratio), or where a title
+    is missing or too short to compare: a DOI written on the wrong record (a WoS preface
+    holding its issue's article DOI) must not join two papers into one work."""
+    titles = keyed.select("record_id", title="key")
+    both = pairs.join(titles, on="record_id", how="left").join(
+        titles.rename({"record_id": "other_id", "title": "other_title"}), on="other_id", how="left"
+    )
+    score = process.cpdist(
+        both["title"].fill_null("").to_list(),
+        both["other_title"].fill_null("").to_list(),
+        scorer=fuzz.ratio,
+        workers=1,
+    )
+    agree = (
+        both["title"].is_null()
+        | both["other_title"].is_null()
+        | pl.Series(score >= DOI_TITLE_MIN if len(both) else [], dtype=pl.Boolean)
+    )
+    return both.filter(agree).select(pairs.columns)
 
 
 def _components(ids: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
