@@ -14,10 +14,10 @@ components), all with polars joins:
    names in Chinese characters, the others in pinyin), so the match is dropped when the
    records it points to have different first authors.
 
-A work's id is the record id of its primary record: the first in the configured source order
+A work's id is the record id of its primary record: the first in ``merge.source_order``
 (then the lowest record id). Each field group (bibliographic data, authors, addresses,
-funding, references, citations) is taken from the first record, in that field's source
-order, that has it (``work_fields`` says which); countries are always read from the chosen
+funding, references, citations) is taken from the first record, in that field's order
+(``merge.field_sources``, else ``source_order``), that has it (``work_fields`` says which); countries are always read from the chosen
 record's own addresses under its own source's rules, never re-read with another's.
 """
 

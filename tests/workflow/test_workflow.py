@@ -127,6 +127,7 @@ def test_adding_an_export_reruns_only_its_shard(tmp_path: Path) -> None:
     assert plan == {
         "parse_exports": 1,
         "build_tables": 1,
+        "merge_works": 1,
         "normalise_addresses": 1,
         "normalise_funding": 1,
         "render_report": 1,
@@ -200,6 +201,7 @@ def test_ten_thousand_files_plan_one_job_per_shard(tmp_path: Path) -> None:
     assert plan == {
         "parse_exports": 64,
         "build_tables": 1,
+        "merge_works": 1,
         "normalise_addresses": 1,
         "normalise_funding": 1,
         "render_report": 1,

@@ -76,3 +76,7 @@ def institution_inputs(wildcards):
     if normalise["overrides"]:
         inputs["overrides"] = normalise["overrides"]
     return inputs
+
+# Merge across sources (workflow/rules/merge.smk).
+MERGE_CODE = code_version([SRC / "merge.py", SRC / "schemas.py", SRC / "tableio.py"])
+MERGE_TABLES = {t.name: f"results/tables/{t.name}.parquet" for t in schemas.MERGE_TABLES}
