@@ -17,8 +17,9 @@ components), all with polars joins:
 A work's id is the record id of its primary record: the first in ``merge.source_order``
 (then the lowest record id). Each field group (bibliographic data, authors, addresses,
 funding, references, citations) is taken from the first record, in that field's order
-(``merge.field_sources``, else ``source_order``), that has it (``work_fields`` says which); countries are always read from the chosen
-record's own addresses under its own source's rules, never re-read with another's.
+(``merge.field_sources``), that has it (``work_fields`` says which). Countries are always
+read from the chosen record's own addresses under its own source's rules, never re-read with
+another's.
 """
 
 from __future__ import annotations

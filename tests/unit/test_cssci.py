@@ -124,3 +124,23 @@ def test_record_with_empty_title_is_quarantined(tmp_path: Path) -> None:
         (22, "empty 【来源篇名】 (title): not a record")
     ]
     assert t["accounting"].select("records_seen", "parsed", "quarantined").row(0) == (2, 1, 1)
+
+
+def test_chinese_institution_names_match_the_registry(tmp_path: Path) -> None:
+    from collabscope.normalise.institutions import load_registry, match_institutions
+
+    path = write(tmp_path, "a.txt", BANNER + RECORD_1)
+    addresses = parse_files({path: ["d"]})["addresses"]
+    table = load_country_table(PROJECT / "resources/countries/countries.csv")
+    regions = load_region_table(PROJECT / "resources/countries")
+    located = resolve_countries(addresses.lazy(), table, CountryPolicy(), regions=regions)
+    registry = load_registry(
+        [PROJECT / "resources/institutions/institutions.csv"],
+        [PROJECT / "resources/institutions/tiers.csv"],
+    )
+    matched = match_institutions(located, registry).collect().sort("address_pos")
+    assert matched.select("institution_id", "institution_method").rows() == [
+        ("chn-beijing-normal", "alias"),
+        ("gbr-kent", "alias"),
+        ("hkg-hku", "alias"),
+    ]
