@@ -79,7 +79,12 @@ RECORDS = Table(
         ("publication_date", STR, "PD as exported (e.g. MAR, JUN 15)"),
         ("early_access", STR, "EA as exported (e.g. JAN 2021)"),
         ("language", STR, "LA"),
-        ("times_cited", INT, "TC, Web of Science Core Collection times cited"),
+        (
+            "times_cited",
+            INT,
+            "TC, Web of Science Core Collection times cited (Scopus: Cited by; OpenAlex: "
+            "cited_by_count)",
+        ),
         ("times_cited_all", INT, "Z9, times cited in all databases"),
         ("usage_180", INT, "U1, usage count in the last 180 days"),
         ("usage_2013", INT, "U2, usage count since 2013"),
@@ -162,7 +167,9 @@ ADDRESSES = Table(
             "country_text",
             STR,
             "the country element as written (last element: England, "
-            "Peoples R China, USA …); null when the address has none",
+            "Peoples R China, USA …; Scopus: United Kingdom, China …); null when the address "
+            "has none (CSSCI and OpenAlex, whose countries are read from the institution name "
+            "and from country_code)",
         ),
         ("old_style", BOOL, "all-uppercase pre-2008 style address"),
         (
