@@ -201,3 +201,14 @@ def test_csv_export(tmp_path: Path) -> None:
     assert t["authorships"].filter(pl.col("is_corresponding"))["full_name"].to_list() == [
         "Massimo Aria"
     ]
+
+
+def test_broken_json_document_is_one_quarantined_entry(tmp_path: Path) -> None:
+    text = json.dumps([WORK, WORK], indent=2)
+    broken = text.replace('"type": "article",', '"type": "article"', 1)
+    t = _tables(tmp_path, "broken.json", broken)
+    assert t["records"].height == 0
+    assert t["accounting"].select("records_seen", "quarantined").row(0) == (1, 1)
+    ((line, reason),) = t["quarantine"].select("line", "reason").rows()
+    assert reason.startswith("not valid JSON (Expecting ',' delimiter at line")
+    assert broken.splitlines()[line - 1].strip().startswith('"language"')

@@ -76,8 +76,14 @@ def _works(lines: list[str]) -> Iterator[tuple[int, Any, str | None]]:
     whole: Any = None
     try:
         whole = json.loads(stripped)
-    except json.JSONDecodeError:
-        whole = None
+    except json.JSONDecodeError as err:
+        first = next((line.strip() for line in lines if line.strip()), "")
+        if not (first.startswith("{") and first.endswith("}")):
+            # One JSON document (not one work per line) that does not parse: nothing in it
+            # can be trusted, so it is one quarantined entry at the error.
+            yield err.lineno, None, f"not valid JSON ({err.msg} at line {err.lineno} column "
+            f"{err.colno}); no work of this file could be read"
+            return
     if whole is None:  # JSON Lines
         for number, line in enumerate(lines, start=1):
             if not line.strip():
