@@ -81,7 +81,7 @@ def test_pattern_matching_no_file_fails_naming_it(tmp_path: Path) -> None:
         (b"", "the file is empty"),
         (b"<!DOCTYPE html><html><body>Session expired</body></html>\n", "HTML/XML page"),
         (b"PK\x03\x04\x14\x00\x00\x00", "ZIP archive"),
-        (b"Authors,Title,Year,Source title,EID\n", "Scopus CSV"),
+        (b"Authors,Title,Year,Source title,EID;;;\n", "re-saved by a spreadsheet"),
         (b"hello world\n", "not a recognised export"),
     ],
 )
