@@ -95,9 +95,8 @@ def _realign(header: list[str], fields: list[str]) -> list[str] | None:
     if extra <= 0 or not texts or "EID" not in header:
         return None
     last = texts[-1]
-    merged = fields[: last + 1 + extra]
-    merged[last] = " ".join(f for f in fields[last : last + 1 + extra] if f.strip())
-    merged = merged[: last + 1] + fields[last + 1 + extra :]
+    joined = " ".join(f.strip() for f in fields[last : last + 1 + extra] if f.strip())
+    merged = [*fields[:last], joined, *fields[last + 1 + extra :]]
     eid = merged[header.index("EID")].strip()
     source_ok = "Source" not in header or merged[header.index("Source")].strip() == "Scopus"
     if re.match(_EID, eid) and source_ok:
