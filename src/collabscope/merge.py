@@ -8,7 +8,8 @@ components), all with polars joins:
    titles that do not contradict it (see :func:`_titles_agree`);
 2. ``title_year_author``: the same normalised title (case, accents, punctuation and spacing
    dropped; at least ``MIN_TITLE_CHARS`` characters left, so that 'Editorial' or
-   'Introduction' never match), the same year and the same first-author surname;
+   'Introduction' never match), the same year and the same first-author surname (its first or
+   its last word: 'Monroe-White' and 'White' agree);
 3. ``english_title_year``: a CSSCI record's English title (【英文篇名】) equal to another
    source's normalised title, with the same year. The author is not compared (CSSCI writes
    names in Chinese characters, the others in pinyin), so the match is dropped when the
@@ -58,16 +59,19 @@ def normalised_title(title: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_chars() >= MIN_TITLE_CHARS).then(text)
 
 
-def surname(name: pl.Expr) -> pl.Expr:
-    """'Li, Xiaoming' / 'Li, X.' -> 'li'; 'Müller-Lüdenscheidt, K' -> 'mullerludenscheidt'."""
+def surname_parts(name: pl.Expr) -> pl.Expr:
+    """'Li, Xiaoming' -> ['li']; 'Monroe-White, T' -> ['monroe', 'white']; 'Van der Berg, J'
+    -> ['van', 'der', 'berg']: the surname's words, accents and case dropped."""
     head = name.str.extract(r"^([^,]*)", 1)
-    key = (
+    words = (
         head.str.normalize("NFKD")
         .str.replace_all(r"\p{M}+", "")
         .str.to_lowercase()
-        .str.replace_all(r"[^\p{L}]+", "")
+        .str.replace_all(r"[^\p{L}]+", " ")
+        .str.strip_chars()
+        .str.split(" ")
     )
-    return pl.when(key.str.len_chars() > 0).then(key)
+    return words.list.eval(pl.element().filter(pl.element() != ""))
 
 
 def _precedence(order: Sequence[str]) -> pl.Expr:
@@ -77,10 +81,19 @@ def _precedence(order: Sequence[str]) -> pl.Expr:
 
 def match_records(records: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.DataFrame:
     """(record_id, other_id, method): pairs of records of one work, each pair once."""
+    # A double surname is written whole by one source and in part by another ('Monroe-White'
+    # and 'White', 'Contreras-Palacios' and 'Palacios'): its first and its last word both count.
+    parts = surname_parts(pl.col("name"))
     first_author = (
         authorships.filter(pl.col("position") == 1)
-        .select("record_id", surname=surname(pl.col("name")))
+        .select(
+            "record_id",
+            surname=parts.list.join(""),
+            surname_first=parts.list.first(),
+            surname_last=parts.list.last(),
+        )
         .unique("record_id")
+        .with_columns(pl.col("surname").replace("", None))
     )
     english = (
         records.select("record_id", "extra_fields")
@@ -127,7 +140,8 @@ def match_records(records: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.DataFr
     found = pl.concat(
         [
             _titles_agree(pairs(keyed, ["doi"], "doi"), keyed),
-            pairs(keyed, ["key", "year", "surname"], "title_year_author"),
+            pairs(keyed, ["key", "year", "surname_first"], "title_year_author"),
+            pairs(keyed, ["key", "year", "surname_last"], "title_year_author"),
             english_pairs,
         ]
     )

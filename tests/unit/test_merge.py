@@ -110,6 +110,38 @@ def test_matches() -> None:
     ]
 
 
+def test_a_double_surname_written_in_part_still_matches() -> None:
+    records = [
+        {
+            "record_id": "WOS:5",
+            "source": "wos",
+            "title": "Waking up to marginalization in data science",
+        },
+        {
+            "record_id": "2-s2.0-5",
+            "source": "scopus",
+            "title": "Waking up to Marginalization in Data Science",
+        },
+        {"record_id": "WOS:6", "source": "wos", "title": "Equity in statistics education research"},
+        {
+            "record_id": "2-s2.0-6",
+            "source": "scopus",
+            "title": "Equity in Statistics Education Research",
+        },
+    ]
+    authors = {
+        "WOS:5": "Monroe-White, T",
+        "2-s2.0-5": "White, T.M.",
+        "WOS:6": "Contreras Palacios, H",
+        "2-s2.0-6": "Contreras, H.",
+    }
+    pairs = match_records(_records(records), _authors(authors)).sort("record_id")
+    assert pairs.rows() == [
+        ("2-s2.0-5", "WOS:5", "title_year_author"),
+        ("2-s2.0-6", "WOS:6", "title_year_author"),
+    ]
+
+
 def test_same_title_and_year_other_first_author_is_another_paper() -> None:
     records = [
         *RECORDS[:4],
