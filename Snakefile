@@ -32,6 +32,7 @@ include: "workflow/rules/parse.smk"
 include: "workflow/rules/normalise.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/sampling.smk"
+include: "workflow/rules/merge.smk"
 
 
 rule all:
@@ -43,4 +44,5 @@ rule all:
         "results/sampling/summary.csv",
         "results/private/invitations",
         "results/private/mail_merge.csv",
+        list(MERGE_TABLES.values()),
     default_target: True

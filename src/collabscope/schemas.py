@@ -43,11 +43,21 @@ RECORDS = Table(
             "record_id",
             STR,
             "source id with prefix: WOS:…, or the WoS-platform database prefix "
-            "(BCI:, ZOOREC:, MEDLINE:…); ISI: is read as WOS:",
+            "(BCI:, ZOOREC:, MEDLINE:…; ISI: is read as WOS:); Scopus EID (2-s2.0-…); OpenAlex "
+            "work id (W…); CSSCI:… (a digest of the record's fields: CSSCI exports carry no id)",
         ),
-        ("database", STR, "prefix of record_id (WOS, BCI, ZOOREC, …)"),
-        ("source", STR, "export family the record was read from (wos)"),
-        ("source_format", STR, "wos_plain or wos_tab"),
+        (
+            "database",
+            STR,
+            "prefix of record_id (WOS, BCI, ZOOREC, …); SCOPUS, OPENALEX or CSSCI for those "
+            "sources",
+        ),
+        ("source", STR, "export family the record was read from (wos, scopus, cssci, openalex)"),
+        (
+            "source_format",
+            STR,
+            "wos_plain, wos_tab, scopus_csv, cssci, openalex_json, openalex_jsonl or openalex_csv",
+        ),
         ("source_file", STR, "export file of the first occurrence, as configured"),
         ("source_line", INT, "line of the record's first line in that file (1-based)"),
         ("publication_type", STR, "PT: J journal, B book, S series, P patent, C conference"),
@@ -69,7 +79,12 @@ RECORDS = Table(
         ("publication_date", STR, "PD as exported (e.g. MAR, JUN 15)"),
         ("early_access", STR, "EA as exported (e.g. JAN 2021)"),
         ("language", STR, "LA"),
-        ("times_cited", INT, "TC, Web of Science Core Collection times cited"),
+        (
+            "times_cited",
+            INT,
+            "TC, Web of Science Core Collection times cited (Scopus: Cited by; OpenAlex: "
+            "cited_by_count)",
+        ),
         ("times_cited_all", INT, "Z9, times cited in all databases"),
         ("usage_180", INT, "U1, usage count in the last 180 days"),
         ("usage_2013", INT, "U2, usage count since 2013"),
@@ -152,9 +167,18 @@ ADDRESSES = Table(
             "country_text",
             STR,
             "the country element as written (last element: England, "
-            "Peoples R China, USA …); null when the address has none",
+            "Peoples R China, USA …; Scopus: United Kingdom, China …); null when the address "
+            "has none (CSSCI and OpenAlex, whose countries are read from the institution name "
+            "and from country_code)",
         ),
         ("old_style", BOOL, "all-uppercase pre-2008 style address"),
+        (
+            "country_code",
+            STR,
+            "ISO 3166-1 alpha-3 code the source itself gives (OpenAlex institution country); "
+            "null for sources that write the country as text",
+        ),
+        ("ror_id", STR, "ROR id the source gives (OpenAlex institutions), null otherwise"),
     ),
 )
 
@@ -233,7 +257,7 @@ ACCOUNTING = Table(
     (
         ("file", STR, "export file as configured"),
         ("datasets", STR_LIST, "datasets the file belongs to"),
-        ("format", STR, "detected format (wos_plain, wos_tab)"),
+        ("format", STR, "detected format (records.source_format)"),
         ("encoding", STR, "detected encoding"),
         ("line_endings", STR, "LF, CRLF, CR or mixed"),
         ("header", STR, "the FN line, or the first column names for tab-delimited files"),
@@ -316,6 +340,79 @@ FUNDING_NORMALISED = Table(
     ),
 )
 
+# Merge across sources (collabscope.merge): one work per paper, with where each part comes from.
+RECORD_WORKS = Table(
+    "record_works",
+    ("record_id",),
+    "the work each record belongs to (records of one paper in WoS, Scopus, OpenAlex and CSSCI "
+    "are one work)",
+    (
+        ("record_id", STR, "records.record_id"),
+        ("work_id", STR, "record_id of the work's primary record (first in merge.source_order)"),
+        ("source", STR, "records.source"),
+        (
+            "match",
+            STR,
+            "strongest match to another record of the work: doi, title_year_author, "
+            "english_title_year (CSSCI English title), or alone",
+        ),
+        ("is_primary", BOOL, "the record whose id is the work's id"),
+    ),
+)
+
+WORK_FIELDS = Table(
+    "work_fields",
+    ("work_id", "field"),
+    "provenance: for each work and field group, the record (and source) it is taken from",
+    (
+        ("work_id", STR, "record_works.work_id"),
+        (
+            "field",
+            STR,
+            "bibliographic, authors, addresses, funding, references or citations",
+        ),
+        (
+            "record_id",
+            STR,
+            "the first record, in the field's source order (merge.field_sources), that has it",
+        ),
+        ("source", STR, "that record's source"),
+    ),
+)
+
+WORKS = Table(
+    "works",
+    ("work_id",),
+    "one row per work across sources",
+    (
+        ("work_id", STR, "record_id of the primary record"),
+        ("sources", STR_LIST, "sources holding the work, sorted"),
+        ("record_ids", STR_LIST, "its records, sorted"),
+        ("n_records", INT, "number of records"),
+        ("cross_source", BOOL, "held by more than one source"),
+    ),
+)
+
+MERGE_ACCOUNTING = Table(
+    "merge_accounting",
+    ("file",),
+    "per export file: parsed records, those matched to records elsewhere, and those merged into "
+    "a work whose primary record is another (parsed = primary + merged)",
+    (
+        ("file", STR, "export file (records.source_file)"),
+        ("source", STR, "records.source"),
+        ("parsed", INT, "records kept from the file (accounting.parsed)"),
+        ("matched", INT, "records in a work with at least one other record"),
+        ("matched_doi", INT, "… of them matched by DOI"),
+        ("matched_title", INT, "… by normalised title, year and first-author surname"),
+        ("matched_english_title", INT, "… by a CSSCI English title and year"),
+        ("merged", INT, "records that are not their work's primary record"),
+    ),
+)
+
+MERGE_TABLES: tuple[Table, ...] = (RECORD_WORKS, WORK_FIELDS, WORKS, MERGE_ACCOUNTING)
+
+
 CANONICAL_TABLES: tuple[Table, ...] = (
     RECORDS,
     DATASET_RECORDS,
@@ -343,7 +440,7 @@ SHARD_TABLES: tuple[Table, ...] = (
 # Tables keyed by record_id whose rows follow the record's first occurrence.
 CHILD_TABLES: tuple[Table, ...] = (AUTHORSHIPS, ADDRESSES, AUTHOR_ADDRESS, FUNDING, REFERENCES)
 
-BY_NAME = {table.name: table for table in CANONICAL_TABLES}
+BY_NAME = {table.name: table for table in (*CANONICAL_TABLES, *MERGE_TABLES)}
 # Tables of the normalisation stage (results/normalised/), each a canonical table plus columns.
 NORMALISED_TABLES: tuple[Table, ...] = (ADDRESSES_NORMALISED, FUNDING_NORMALISED)
 
@@ -417,7 +514,7 @@ def markdown() -> str:
         "Rows are sorted by the key; files are zstd-compressed and written atomically.",
         "",
     ]
-    for table in CANONICAL_TABLES:
+    for table in (*CANONICAL_TABLES, *MERGE_TABLES):
         lines += [
             f"## `{table.name}`",
             "",

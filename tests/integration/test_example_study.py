@@ -54,7 +54,8 @@ def _digest(path: Path) -> str:
 def test_both_runs_write_byte_identical_tables(two_runs: tuple[Path, Path]) -> None:
     first, second = two_runs
     names = sorted(p.name for p in (first / "tables").glob("*.parquet"))
-    assert names == sorted(f"{t.name}.parquet" for t in schemas.CANONICAL_TABLES)
+    tables = (*schemas.CANONICAL_TABLES, *schemas.MERGE_TABLES)
+    assert names == sorted(f"{t.name}.parquet" for t in tables)
     for name in names:
         assert _digest(first / "tables" / name) == _digest(second / "tables" / name), name
 
@@ -292,3 +293,14 @@ def test_no_name_or_email_of_the_pool_in_any_public_output_or_log(
         if hits:
             found[str(path.relative_to(results.parent))] = hits[:5]
     assert found == {}
+
+
+def test_a_web_of_science_only_study_has_one_work_per_record(two_runs: tuple[Path, Path]) -> None:
+    tables = two_runs[0] / "tables"
+    records = pl.read_parquet(tables / "records.parquet")
+    works = pl.read_parquet(tables / "works.parquet")
+    merge_accounting = pl.read_parquet(tables / "merge_accounting.parquet")
+    assert works.height == records.height
+    assert works["sources"].to_list() == [["wos"]] * works.height
+    assert merge_accounting["merged"].sum() == 0
+    assert merge_accounting["parsed"].sum() == records.height

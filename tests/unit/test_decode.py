@@ -28,8 +28,10 @@ ICONV_HINT = (
 )
 NOT_RECOGNISED = (
     "is not a recognised export: first line {!r}; expected a Web of Science Plain text export "
-    "('FN Clarivate Analytics Web of Science' or a record starting 'PT ') or a Tab-delimited "
-    "export (a header row with PT … UT)"
+    "('FN Clarivate Analytics Web of Science' or a record starting 'PT '), a Tab-delimited "
+    "export (a header row with PT … UT), a Scopus CSV (a header with EID), a CSSCI export "
+    "(records starting 【来源篇名】) or OpenAlex works (JSON, JSON Lines or CSV with id and "
+    "publication_year)"
 )
 
 
@@ -194,17 +196,6 @@ HTML_PROBLEM = "is an HTML/XML page, not an export (a failed or expired download
         (b"<html><body>Session expired</body></html>\n", 1, HTML_PROBLEM),
         (b'<?xml version="1.0"?>\n<records/>\n', 1, HTML_PROBLEM),
         (
-            "\ufeffAuthors,Author full names,Author(s) ID,Title,Year,Source title,Volume,"
-            "Issue,DOI,Link,Affiliations,Document Type,Source,EID\n".encode(),
-            1,
-            "looks like a Scopus CSV export, which this version does not read yet",
-        ),
-        (
-            "【来源篇名】基于本体的突发事件研究\n【来源作者】徐蓓蓓/杨子江\n".encode(),
-            1,
-            "looks like a CSSCI export, which this version does not read yet",
-        ),
-        (
             b"TY  - JOUR\nAU  - Zhang, Wei\nTI  - A title\nER  - \n",
             1,
             "looks like a RIS/EndNote/BibTeX file; export from Web of Science as Plain text",
@@ -220,14 +211,10 @@ HTML_PROBLEM = "is an HTML/XML page, not an export (a failed or expired download
             "looks like a RIS/EndNote/BibTeX file; export from Web of Science as Plain text",
         ),
         (
-            b'{\n  "results": [{"id": "https://openalex.org/W1"}]\n}\n',
+            b'[{"id": "W1", "title": "not from OpenAlex"}]\n',
             1,
-            "looks like JSON (OpenAlex?), which this version does not read yet",
-        ),
-        (
-            b'[{"id": "W1"}]\n',
-            1,
-            "looks like JSON (OpenAlex?), which this version does not read yet",
+            'looks like JSON but holds no OpenAlex works (no "id": '
+            '"https://openalex.org/W…" in its first lines); only OpenAlex JSON is read',
         ),
         (
             b'"Publication Type","Authors","Article Title","UT (Unique WOS ID)"\n',
@@ -263,13 +250,10 @@ HTML_PROBLEM = "is an HTML/XML page, not an export (a failed or expired download
         "html-doctype",
         "html",
         "xml",
-        "scopus",
-        "cssci-records",
         "ris",
         "endnote",
         "bibtex",
-        "json-object",
-        "json-array",
+        "json-not-openalex",
         "wos-csv-quoted",
         "wos-csv",
         "unknown",
@@ -290,8 +274,81 @@ def test_cssci_export_with_its_banner_is_named() -> None:
         "版权所有 (C) 2000 - 2001 CSSCI Corp.\n\n\n【来源篇名】基于本体的突发事件研究\n"
         "【来源作者】徐蓓蓓/杨子江\n"
     ).encode()
-    err = refusal(data)
-    assert err.problem == "looks like a CSSCI export, which this version does not read yet"
+    decoded = decode_export(NAME, data)
+    assert (decoded.format, decoded.header) == ("cssci", "南京大学中国社会科学研究评价中心")
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt", "encoding"),
+    [
+        (
+            "\ufeffAuthors,Author full names,Author(s) ID,Title,Year,Source title,Volume,"
+            "Issue,DOI,Link,Affiliations,Document Type,Source,EID\n".encode(),
+            "scopus_csv",
+            "utf-8-sig",
+        ),
+        (
+            b'"Authors","Title","Year","Source title","EID"\n"Li X.","T","2020","J","2-s2.0-1"\n',
+            "scopus_csv",
+            "ascii",
+        ),
+        (
+            "【来源篇名】基于本体的突发事件研究\n【来源作者】徐蓓蓓/杨子江\n".encode(),
+            "cssci",
+            "utf-8",
+        ),
+        (
+            "南京大学中国社会科学研究评价中心\n\n【来源篇名】研究\n【来源作者】李强\n".encode(
+                "gb18030"
+            ),
+            "cssci",
+            "gb18030",
+        ),
+        (
+            b'{\n  "results": [{"id": "https://openalex.org/W1"}]\n}\n',
+            "openalex_json",
+            "ascii",
+        ),
+        (b'[{"id": "https://openalex.org/W1", "title": "A"}]\n', "openalex_json", "ascii"),
+        (
+            b'{"id": "https://openalex.org/W1"}\n{"id": "https://openalex.org/W2"}\n',
+            "openalex_jsonl",
+            "ascii",
+        ),
+        (
+            b"id,display_name,publication_year,doi\nhttps://openalex.org/W1,A,2020,\n",
+            "openalex_csv",
+            "ascii",
+        ),
+    ],
+    ids=[
+        "scopus-bom",
+        "scopus-quoted",
+        "cssci",
+        "cssci-gb18030",
+        "openalex-page",
+        "openalex-list",
+        "openalex-jsonl",
+        "openalex-csv",
+    ],
+)
+def test_other_sources_are_recognised(data: bytes, fmt: str, encoding: str) -> None:
+    decoded = decode_export(NAME, data)
+    assert (decoded.format, decoded.encoding) == (fmt, encoding)
+
+
+def test_gbk_text_that_is_not_cssci_is_refused_as_not_utf8() -> None:
+    err = refusal("题名\n作者\n".encode("gb18030"))
+    assert "are not valid utf-8" in err.problem
+
+
+def test_scopus_csv_mangled_by_a_spreadsheet_is_refused() -> None:
+    err = refusal(
+        b"\xef\xbb\xbfAuthors,Author(s) ID,Title,Year,Source,EID;;;;;;\n"
+        b'"Yu, X.,""5948"";55584305000;",T"",2025,Scopus,2-s2.0-85216717704";;;;\n'
+    )
+    assert err.line == 1
+    assert err.problem.startswith("is a Scopus CSV export re-saved by a spreadsheet")
 
 
 @pytest.mark.parametrize(

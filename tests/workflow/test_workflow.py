@@ -83,7 +83,7 @@ def test_pattern_matching_no_file_fails_naming_it(tmp_path: Path) -> None:
         (b"", "the file is empty"),
         (b"<!DOCTYPE html><html><body>Session expired</body></html>\n", "HTML/XML page"),
         (b"PK\x03\x04\x14\x00\x00\x00", "ZIP archive"),
-        (b"Authors,Title,Year,Source title,EID\n", "Scopus CSV"),
+        (b"Authors,Title,Year,Source title,EID;;;\n", "re-saved by a spreadsheet"),
         (b"hello world\n", "not a recognised export"),
     ],
 )
@@ -129,6 +129,7 @@ def test_adding_an_export_reruns_only_its_shard(tmp_path: Path) -> None:
     assert plan == {
         "parse_exports": 1,
         "build_tables": 1,
+        "merge_works": 1,
         "normalise_addresses": 1,
         "normalise_funding": 1,
         "render_report": 1,
@@ -213,6 +214,7 @@ def test_ten_thousand_files_plan_one_job_per_shard(tmp_path: Path) -> None:
     assert plan == {
         "parse_exports": 64,
         "build_tables": 1,
+        "merge_works": 1,
         "normalise_addresses": 1,
         "normalise_funding": 1,
         "render_report": 1,

@@ -109,3 +109,6 @@ def exclusion_inputs(wildcards):
     """The user's exclusion list, when there is one: editing it redraws the sample."""
     path = config["sampling"]["exclusions"]
     return {"exclusions": path} if path else {}
+# Merge across sources (workflow/rules/merge.smk).
+MERGE_CODE = code_version([SRC / "merge.py", SRC / "schemas.py", SRC / "tableio.py"])
+MERGE_TABLES = {t.name: f"results/tables/{t.name}.parquet" for t in schemas.MERGE_TABLES}

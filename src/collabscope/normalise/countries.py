@@ -28,6 +28,14 @@ Resolution, first hit wins (``country_method``):
    countries (WA: Washington or Western Australia; NT) decides only with a postcode.
 5. ``none``: nothing above applies; country is null (flagged for review, not guessed).
 
+Sources that do not write WoS-style addresses (``addresses.country_code``, CSSCI):
+
+0. ``source_code``: the source gives the country as a code (OpenAlex institutions); it wins.
+6. ``cjk_prefix`` / ``cjk_domestic``: an address in Chinese script without a country element
+   (CSSCI writes '英国肯特大学', '香港大学', '中国科学院…') is in the country whose Chinese name
+   (a ``countries.csv`` alias) it begins with, the longest one winning ('中国香港…' is HKG); an
+   institution without one is in mainland China, as CSSCI writes domestic institutions.
+
 ``country_recorded`` is the code as written (GBR-SCT for Scotland, HKG for Hong Kong);
 ``country`` applies :class:`CountryPolicy` (UK nations -> GBR by default; Hong Kong, Macau and
 Taiwan kept apart from mainland China by default, or folded into CHN). Both are kept so that a
@@ -64,6 +72,9 @@ COUNTRY_METHODS = (
     "ca_province",
     "au_state",
     "city_rule",
+    "source_code",
+    "cjk_prefix",
+    "cjk_domestic",
     "none",
 )
 
@@ -401,8 +412,11 @@ def resolve_countries(
     forms = country_forms(table)
     text = pl.col("country_text")
     raw = pl.col("raw").str.strip_chars().str.strip_chars_end(".").str.strip_chars()
+    given = pl.col("country_code") if "country_code" in schema else pl.lit(None, pl.String)
+    # Chinese-script addresses (CSSCI) have no country element: see _cjk_prefix.
+    cjk = text.is_null() & raw.str.contains(r"^[\p{P}\s]*\p{Han}")
     # The country element; an address of one element ('Canada') is its own element.
-    element = pl.coalesce(text, pl.when(~raw.str.contains(",", literal=True)).then(raw))
+    element = pl.coalesce(text, pl.when(~raw.str.contains(",", literal=True) & ~cjk).then(raw))
     texts = (
         addresses.select(_element=element).unique().drop_nulls().collect().get_column("_element")
     )
@@ -450,13 +464,23 @@ def resolve_countries(
     state_code, state_method = _region_choice("_s", pl.col("_s_post"))
     last_code, last_method = _region_choice("_l", pl.col("_l_post"))
 
+    work = work.with_columns(
+        _c_code=pl.when(cjk).then(_cjk_prefix(raw, forms)),
+        _given=given.str.strip_chars().str.to_uppercase(),
+    )
+    known = pl.col("_given").is_in(table["code"].implode())
+    cjk_code = pl.coalesce(pl.col("_c_code"), pl.when(cjk).then(pl.lit("CHN")))
     recorded = (
-        pl.when(city_rule)
+        pl.when(known)
+        .then(pl.col("_given"))
+        .when(city_rule)
         .then(pl.col("_p_code"))
-        .otherwise(pl.coalesce(pl.col("_t_code"), state_code, last_code))
+        .otherwise(pl.coalesce(pl.col("_t_code"), state_code, last_code, cjk_code))
     )
     method = (
-        pl.when(city_rule)
+        pl.when(known)
+        .then(pl.lit("source_code"))
+        .when(city_rule)
         .then(pl.lit("city_rule"))
         .when(pl.col("_t_code").is_not_null())
         .then(pl.col("_t_method"))
@@ -464,10 +488,16 @@ def resolve_countries(
         .then(state_method)
         .when(last_code.is_not_null())
         .then(last_method)
+        .when(pl.col("_c_code").is_not_null())
+        .then(pl.lit("cjk_prefix"))
+        .when(cjk)
+        .then(pl.lit("cjk_domestic"))
         .otherwise(pl.lit("none"))
     )
     score = (
-        pl.when(pl.col("_t_code").is_not_null())
+        pl.when(known)
+        .then(pl.lit(100.0))
+        .when(pl.col("_t_code").is_not_null())
         .then(pl.col("_t_score"))
         .when(method != "none")
         .then(pl.lit(100.0))
@@ -491,6 +521,8 @@ def resolve_countries(
         "_s_post",
         "_l_form",
         "_l_post",
+        "_c_code",
+        "_given",
         *[f"{p}_{m}" for p in ("_s", "_l") for m in REGION_FILES],
     ]
     return (
@@ -499,6 +531,16 @@ def resolve_countries(
         .drop(temporary)
         .select(*schema.names(), "country_recorded", "country", "country_method", "country_score")
     )
+
+
+def _cjk_prefix(raw: pl.Expr, forms: pl.DataFrame) -> pl.Expr:
+    """The code of the longest Chinese-script country name ``raw`` begins with, else null."""
+    han = forms.filter(pl.col("form").str.contains(r"^\p{Han}+$"))
+    if not han.height:
+        return pl.lit(None, pl.String)
+    names = sorted(han["form"].to_list(), key=lambda f: (-len(f), f))
+    found = raw.str.extract(rf"^[\p{{P}}\s]*({'|'.join(names)})", 1)
+    return found.replace_strict(han["form"], han["code"], default=None)
 
 
 def _region_choice(prefix: str, postcode: pl.Expr) -> tuple[pl.Expr, pl.Expr]:

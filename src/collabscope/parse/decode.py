@@ -7,6 +7,7 @@ user knows what to do (re-export, unzip, convert the encoding) without reading a
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import re
 from dataclasses import dataclass
@@ -16,6 +17,23 @@ from collabscope.errors import UserInputError
 
 WOS_PLAIN = "wos_plain"
 WOS_TAB = "wos_tab"
+SCOPUS_CSV = "scopus_csv"
+CSSCI = "cssci"
+OPENALEX_JSON = "openalex_json"
+OPENALEX_JSONL = "openalex_jsonl"
+OPENALEX_CSV = "openalex_csv"
+# The export family of each format: records.source.
+SOURCE_OF_FORMAT = {
+    WOS_PLAIN: "wos",
+    WOS_TAB: "wos",
+    SCOPUS_CSV: "scopus",
+    CSSCI: "cssci",
+    OPENALEX_JSON: "openalex",
+    OPENALEX_JSONL: "openalex",
+    OPENALEX_CSV: "openalex",
+}
+# CSSCI's field marker for the title, which every record begins with.
+CSSCI_FIRST_FIELD = "【来源篇名】"
 
 _MAGIC = (
     (
@@ -136,8 +154,27 @@ def decode_bytes(name: str, data: bytes, final: bool = True) -> tuple[str, str]:
         if even > len(head) // 4 and odd <= even // 8:
             return _decode(name, data, "utf-16-be", "utf-16be", final), "utf-16be"
         raise UserInputError(name, "is a binary file (it contains NUL bytes), not a text export")
-    text = _decode(name, data, "utf-8", "utf-8", final)
+    try:
+        text = _decode(name, data, "utf-8", "utf-8", final)
+    except UserInputError:
+        # CSSCI exports made on Chinese Windows are GB18030 (a superset of GBK and GB2312).
+        text = _gb18030_cssci(data, final)
+        if text is None:
+            raise
+        return text, "gb18030"
     return text, "ascii" if text.isascii() else "utf-8"
+
+
+def _gb18030_cssci(data: bytes, final: bool) -> str | None:
+    """The text of a GB18030-encoded CSSCI export, or None when it is not one."""
+    try:
+        if final:
+            text = data.decode("gb18030")
+        else:
+            text = codecs.getincrementaldecoder("gb18030")().decode(data, final=False)
+    except UnicodeDecodeError:
+        return None
+    return text if CSSCI_FIRST_FIELD in text else None
 
 
 def _decode(
@@ -198,6 +235,25 @@ def detect_format(name: str, lines: list[str]) -> tuple[str, str]:
             "is an HTML/XML page, not an export (a failed or expired download saved as a file?)",
             line=first_index + 1,
         )
+    cssci = _detect_cssci(name, lines)
+    if cssci:
+        return cssci
+    openalex = _detect_openalex(first, lines[:50])
+    if openalex:
+        return openalex
+    csv_columns = _csv_header(first)
+    if "EID" in csv_columns and ({"Authors", "Title"} & csv_columns):
+        return SCOPUS_CSV, first
+    if any(c.startswith("EID;") for c in csv_columns) and "Authors" in csv_columns:
+        raise UserInputError(
+            name,
+            "is a Scopus CSV export re-saved by a spreadsheet that split it at ';' and appended "
+            "';;;' to its rows (the columns cannot be recovered); export it again from Scopus "
+            "as CSV and use that file unopened",
+            line=first_index + 1,
+        )
+    if {"id", "publication_year"} <= csv_columns and ({"display_name", "title"} & csv_columns):
+        return OPENALEX_CSV, first
     if "\t" in first:
         columns = {c.strip().strip('"') for c in first.split("\t")}
         if "UT" in columns and ({"PT", "AU", "TI"} & columns):
@@ -210,12 +266,45 @@ def detect_format(name: str, lines: list[str]) -> tuple[str, str]:
     raise UserInputError(name, _unsupported(first, lines[:50]), line=first_index + 1)
 
 
+def _csv_header(first: str) -> set[str]:
+    """The column names of a comma-separated header line (empty when it is not one)."""
+    if "," not in first:
+        return set()
+    return {c.strip() for c in next(csv.reader([first]), [])}
+
+
+def _detect_cssci(name: str, lines: list[str]) -> tuple[str, str] | None:
+    # A CSSCI export begins with a banner (南京大学中国社会科学研究评价中心, version,
+    # copyright) before its first 【来源篇名】 line; a bare one begins with that line.
+    head = lines[:60]
+    if not any(line.lstrip("\ufeff \t").startswith(CSSCI_FIRST_FIELD) for line in head):
+        return None
+    banner = next((line.strip("\ufeff \t") for line in head if line.strip("\ufeff \t")), "")
+    return CSSCI, banner
+
+
+_OPENALEX_WORK = re.compile(r'"id"\s*:\s*"https://openalex\.org/W\d+"')
+
+
+def _detect_openalex(first: str, head: list[str]) -> tuple[str, str] | None:
+    """OpenAlex works: one JSON document (a list, or an API page with ``results``) or JSON
+    Lines (one work per line, as in API dumps and snapshot files)."""
+    if not first.startswith(("[", "{")) or not _OPENALEX_WORK.search("\n".join(head)):
+        return None
+    if first.startswith("{") and first.rstrip().endswith("}") and _OPENALEX_WORK.search(first):
+        return OPENALEX_JSONL, first[:200]
+    return OPENALEX_JSON, first[:200]
+
+
 def _unsupported(first: str, head: list[str]) -> str:
     shown = first[:80] + ("…" if len(first) > 80 else "")
     # A CSSCI export begins with a banner (南京大学中国社会科学研究评价中心, version,
     # copyright) before its first 【来源篇名】 line.
     if any("【" in line and "】" in line for line in head) or "CSSCI" in "".join(head[:5]):
-        return "looks like a CSSCI export, which this version does not read yet"
+        return (
+            f"looks like a CSSCI export, but no record begins with {CSSCI_FIRST_FIELD} in its "
+            "first lines"
+        )
     if "UT (Unique WOS ID)" in first or first.startswith(
         ("Publication Type,", '"Publication Type"')
     ):
@@ -223,14 +312,17 @@ def _unsupported(first: str, head: list[str]) -> str:
             "is a Web of Science export re-saved as CSV (e.g. by Excel); export it again from Web "
             "of Science as Plain text or Tab-delimited"
         )
-    if "EID" in first and ("Authors" in first or "Title" in first):
-        return "looks like a Scopus CSV export, which this version does not read yet"
+    if first.startswith(("[", "{")):
+        return (
+            'looks like JSON but holds no OpenAlex works (no "id": "https://openalex.org/W…" '
+            "in its first lines); only OpenAlex JSON is read"
+        )
     if first.startswith(("TY  -", "%0 ", "@")):
         return "looks like a RIS/EndNote/BibTeX file; export from Web of Science as Plain text"
-    if first.startswith(("[", "{")):
-        return "looks like JSON (OpenAlex?), which this version does not read yet"
     return (
         f"is not a recognised export: first line {shown!r}; expected a Web of Science Plain text "
-        "export ('FN Clarivate Analytics Web of Science' or a record starting 'PT ') or a "
-        "Tab-delimited export (a header row with PT … UT)"
+        "export ('FN Clarivate Analytics Web of Science' or a record starting 'PT '), a "
+        "Tab-delimited export (a header row with PT … UT), a Scopus CSV (a header with EID), "
+        "a CSSCI export (records starting 【来源篇名】) or OpenAlex works (JSON, JSON Lines or "
+        "CSV with id and publication_year)"
     )

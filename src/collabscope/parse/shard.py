@@ -9,16 +9,34 @@ shards with the same rule.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from collabscope import schemas
-from collabscope.parse.decode import WOS_PLAIN, read_export
+from collabscope.parse.cssci import cssci_items
+from collabscope.parse.decode import (
+    CSSCI,
+    OPENALEX_CSV,
+    OPENALEX_JSON,
+    OPENALEX_JSONL,
+    SCOPUS_CSV,
+    WOS_PLAIN,
+    WOS_TAB,
+    read_export,
+)
+from collabscope.parse.openalex import openalex_csv_items, openalex_json_items
+from collabscope.parse.scopus import scopus_items
 from collabscope.parse.wos_build import build_tables
-from collabscope.parse.wos_items import ITEMS_SCHEMA, META_SCHEMA, plain_items, tab_items
+from collabscope.parse.wos_items import (
+    ITEMS_SCHEMA,
+    META_SCHEMA,
+    FileItems,
+    plain_items,
+    tab_items,
+)
 from collabscope.tableio import write_table
 
 log = logging.getLogger(__name__)
@@ -49,6 +67,18 @@ _FILES_SCHEMA = pl.Schema(
 )
 
 
+# Each format's tokeniser: (lines, first record number) -> items in the builder's tags.
+TOKENISERS: dict[str, Callable[[list[str], int], FileItems]] = {
+    WOS_PLAIN: plain_items,
+    WOS_TAB: tab_items,
+    SCOPUS_CSV: scopus_items,
+    CSSCI: cssci_items,
+    OPENALEX_JSON: openalex_json_items,
+    OPENALEX_JSONL: openalex_json_items,
+    OPENALEX_CSV: openalex_csv_items,
+}
+
+
 def parse_files(files: Mapping[str, Sequence[str]]) -> ShardTables:
     """Parse export files (path -> datasets they belong to) into canonical frames."""
     metas: list[pl.DataFrame] = []
@@ -57,8 +87,7 @@ def parse_files(files: Mapping[str, Sequence[str]]) -> ShardTables:
     next_rec = 0
     for path in sorted(files):
         decoded = read_export(path)
-        tokenise = plain_items if decoded.format == WOS_PLAIN else tab_items
-        tokens = tokenise(decoded.lines, next_rec)
+        tokens = TOKENISERS[decoded.format](decoded.lines, next_rec)
         next_rec += tokens.meta.height
         metas.append(tokens.meta.with_columns(file=pl.lit(path)))
         items.append(tokens.items)

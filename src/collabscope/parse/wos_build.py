@@ -19,7 +19,17 @@ import polars as pl
 
 from collabscope import schemas
 from collabscope.parse.cited_references import parse_cited_references
-from collabscope.parse.decode import WOS_TAB
+from collabscope.parse.cssci import parse_cssci_references
+from collabscope.parse.decode import (
+    CSSCI,
+    OPENALEX_CSV,
+    OPENALEX_JSON,
+    OPENALEX_JSONL,
+    SCOPUS_CSV,
+    SOURCE_OF_FORMAT,
+    WOS_TAB,
+)
+from collabscope.parse.scopus import parse_scopus_references
 from collabscope.parse.text import protect_entities, restore_entities, split_list
 from collabscope.parse.wos_address import parse_addresses
 
@@ -72,6 +82,10 @@ MODELLED_TAGS = frozenset(
         "HC",
         "HP",
         "DA",
+        # Per-address values a source gives beside the C1 text (OpenAlex): ISO3 country
+        # code and ROR id, in C1 order.
+        "CC",
+        "RR",
     ]
 )
 
@@ -145,9 +159,11 @@ def _digits(text: pl.Expr) -> pl.Expr:
 
 def name_key(name: pl.Expr) -> pl.Expr:
     """Case- and punctuation-free form of an author name, for matching within a record."""
+    # Chinese characters are kept (CSSCI bylines): without them every Chinese name would have
+    # the same empty key.
     return (
         name.str.to_lowercase()
-        .str.replace_all(r"[^a-z ]+", " ")
+        .str.replace_all(r"[^a-z\p{Han} ]+", " ")
         .str.replace_all(r" {2,}", " ")
         .str.strip_chars(" ")
     )
@@ -315,10 +331,10 @@ def build_tables(
     items = _core_form_c1(kept, items)
     tables["records"] = _records(kept, wide, items)
     tables["authorships"], tables["addresses"], tables["author_address"] = _people_and_places(
-        ids, wide, items
+        ids, wide, items, kept.select("rec", "format")
     )
     tables["funding"] = _funding(ids, wide)
-    tables["references"] = _references(ids, items)
+    tables["references"] = _references(ids, items, kept.select("rec", "format"))
     return tables
 
 
@@ -427,10 +443,14 @@ def _records(kept: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame) -> pl.
                 column: split_list(text(tag)).fill_null(_EMPTY_LIST)
                 for column, tag in _LIST.items()
             },
-            database=pl.when(record_id.str.contains(":", literal=True))
+            source=pl.col("format").replace_strict(SOURCE_OF_FORMAT, default=None),
+        )
+        .with_columns(
+            database=pl.when(pl.col("source") != "wos")
+            .then(pl.col("source").str.to_uppercase())
+            .when(record_id.str.contains(":", literal=True))
             .then(record_id.str.extract(r"^([^:]*):", 1))
             .otherwise(pl.lit("WOS")),
-            source=pl.lit("wos"),
             source_format="format",
             source_file="file",
             source_line="line",
@@ -455,7 +475,9 @@ def _resolve(mentions: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
     records that need it.
     """
     keyed = mentions.with_row_index("_name_row").with_columns(_key=name_key(pl.col("name")))
-    by_key = names.select("rec", _key="key", position="position").unique()
+    by_key = (
+        names.select("rec", _key="key", position="position").filter(pl.col("_key") != "").unique()
+    )
     exact = keyed.join(by_key, on=["rec", "_key"], how="inner")
     # Fallback per name, not per mention: a C1 bracket or RP group names several people.
     rest = keyed.join(exact.select("_name_row"), on="_name_row", how="anti")
@@ -473,7 +495,7 @@ def _resolve(mentions: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
 
 
 def _people_and_places(
-    ids: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame
+    ids: pl.DataFrame, wide: pl.DataFrame, items: pl.DataFrame, formats: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     # Zoological Record bylines carry the e-mail: 'Rota, Christopher T. (rotact@missouri.edu)'.
     name = pl.col("value").str.replace(r"\s*\([^()]*@[^()]*\)\s*$", "")
@@ -601,13 +623,63 @@ def _people_and_places(
             reprint.select("rec", "address_pos", kind=pl.lit("reprint"), address="address"),
         ]
     )
-    addresses = addresses.join(_parsed_addresses(addresses["address"]), on="address", how="left")
+    addresses = _address_parts(addresses, formats)
+    given = [
+        _positioned(items.filter(pl.col("tag") == tag), "address_pos").select(
+            "rec", "address_pos", pl.col("value").replace("", None).alias(column)
+        )
+        for tag, column in (("CC", "country_code"), ("RR", "ror_id"))
+    ]
+    for frame in given:
+        addresses = addresses.join(frame, on=["rec", "address_pos"], how="left")
     addresses = addresses.join(ids, on="rec").rename({"address": "raw"})
     author_address = links.join(ids, on="rec")
     return (
         schemas.conform(authorships, schemas.AUTHORSHIPS),
         schemas.conform(addresses, schemas.ADDRESSES),
         schemas.conform(author_address, schemas.AUTHOR_ADDRESS),
+    )
+
+
+_NAME_ONLY_FORMATS = [OPENALEX_JSON, OPENALEX_JSONL, OPENALEX_CSV]
+
+
+def _address_parts(addresses: pl.DataFrame, formats: pl.DataFrame) -> pl.DataFrame:
+    """Address parts, read the way each source writes addresses.
+
+    WoS and Scopus write comma-separated addresses ending with the country; CSSCI writes
+    '英国肯特大学.商学院' (institution, then units, full stops between, no city or country);
+    OpenAlex gives an institution name, with its country code and ROR id beside it.
+    """
+    addresses = addresses.join(formats, on="rec", how="left")
+    comma = addresses.filter(~pl.col("format").is_in([CSSCI, *_NAME_ONLY_FORMATS]))
+    cssci = addresses.filter(pl.col("format") == CSSCI)
+    named = addresses.filter(pl.col("format").is_in(_NAME_ONLY_FORMATS))
+    comma = comma.join(_parsed_addresses(comma["address"]), on="address", how="left")
+    elements = split_list(pl.col("address"), ".")
+    cssci = cssci.with_columns(
+        organisation=elements.list.first(),
+        sub_organisations=elements.list.slice(1),
+    )
+    named = named.with_columns(organisation=pl.col("address"), sub_organisations=_EMPTY_LIST)
+    nothing = {
+        "city": pl.lit(None, pl.String),
+        "state": pl.lit(None, pl.String),
+        "postcode": pl.lit(None, pl.String),
+        "country_text": pl.lit(None, pl.String),
+        "old_style": pl.lit(False),
+    }
+    columns = [*comma.columns]
+    return (
+        pl.concat(
+            [
+                comma,
+                cssci.with_columns(**nothing).select(columns),
+                named.with_columns(**nothing).select(columns),
+            ]
+        )
+        .sort("rec", "address_pos")
+        .drop("format")
     )
 
 
@@ -731,9 +803,40 @@ def _funding(ids: pl.DataFrame, wide: pl.DataFrame) -> pl.DataFrame:
     return schemas.conform(frame.join(ids, on="rec"), schemas.FUNDING)
 
 
-def _references(ids: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+def _references(ids: pl.DataFrame, items: pl.DataFrame, formats: pl.DataFrame) -> pl.DataFrame:
     cited = _positioned(items.filter(pl.col("tag") == "CR"), "ref_pos").join(ids, on="rec")
-    cited = cited.select("record_id", "ref_pos", raw="value")
+    cited = cited.join(formats, on="rec", how="left")
+    # Other sources write cited references their own way (OpenAlex: work ids only).
+    other = {
+        SCOPUS_CSV: parse_scopus_references,
+        CSSCI: parse_cssci_references,
+    }
+    frames = [
+        schemas.conform(
+            parse(
+                cited.filter(pl.col("format") == fmt)
+                .select("record_id", "ref_pos", raw="value")
+                .lazy()
+            ).collect(),
+            schemas.REFERENCES,
+        )
+        for fmt, parse in other.items()
+    ]
+    ids_only = cited.filter(pl.col("format").is_in(_NAME_ONLY_FORMATS)).select(
+        "record_id", "ref_pos", raw="value"
+    )
+    unparsed = [c for c in schemas.REFERENCES.schema.names() if c not in ids_only.columns]
+    frames.append(
+        schemas.conform(
+            ids_only.with_columns([pl.lit(None).alias(c) for c in unparsed]), schemas.REFERENCES
+        )
+    )
+    cited = cited.filter(~pl.col("format").is_in([*other, *_NAME_ONLY_FORMATS]))
+    frames.append(_wos_references(cited.select("record_id", "ref_pos", raw="value")))
+    return pl.concat(frames)
+
+
+def _wos_references(cited: pl.DataFrame) -> pl.DataFrame:
     distinct = cited.select("raw").unique()
     if distinct.height < _PARSE_DISTINCT_BELOW * cited.height:
         # Papers of one field cite the same works: parse each distinct string once.

@@ -1,0 +1,340 @@
+"""One work per paper across sources: match records of WoS, Scopus, OpenAlex and CSSCI, and say
+which record each part of a work comes from.
+
+Records are matched (edges between record ids), then grouped into works (connected
+components), all with polars joins:
+
+1. ``doi``: the same DOI (records.doi is already lower-cased without resolver prefix), with
+   titles that do not contradict it (see :func:`_titles_agree`);
+2. ``title_year_author``: the same normalised title (case, accents, punctuation and spacing
+   dropped; at least ``MIN_TITLE_CHARS`` characters left, so that 'Editorial' or
+   'Introduction' never match), the same year and the same first-author surname (its first or
+   its last word: 'Monroe-White' and 'White' agree);
+3. ``english_title_year``: a CSSCI record's English title (【英文篇名】) equal to another
+   source's normalised title, with the same year. The author is not compared (CSSCI writes
+   names in Chinese characters, the others in pinyin), so the match is dropped when the
+   records it points to have different first authors.
+
+A work's id is the record id of its primary record: the first in ``merge.source_order``
+(then the lowest record id). Each field group (bibliographic data, authors, addresses,
+funding, references, citations) is taken from the first record, in that field's order
+(``merge.field_sources``), that has it (``work_fields`` says which). Countries are always
+read from the chosen record's own addresses under its own source's rules, never re-read with
+another's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import polars as pl
+from rapidfuzz import fuzz, process
+
+from collabscope import schemas
+from collabscope.tableio import scan_table, write_table
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("wos", "scopus", "openalex", "cssci")
+FIELDS = ("bibliographic", "authors", "addresses", "funding", "references", "citations")
+MIN_TITLE_CHARS = 20
+# Lowest rapidfuzz ratio between the normalised titles of two records with the same DOI.
+DOI_TITLE_MIN = 60.0
+MATCH_METHODS = ("doi", "title_year_author", "english_title_year")
+# A record's tag holding the English title of a CSSCI record (see parse/cssci.py).
+ENGLISH_TITLE_TAG = "ET"
+
+
+def normalised_title(title: pl.Expr) -> pl.Expr:
+    """'The Teacher-Education of  China: A Review.' -> 'theteachereducationofchinaareview'."""
+    text = (
+        title.str.normalize("NFKD")
+        .str.replace_all(r"\p{M}+", "")
+        .str.to_lowercase()
+        .str.replace_all(r"<[^>]{1,10}>", "")  # <i>, </sub> in some exports
+        .str.replace_all(r"[^\p{L}\p{N}]+", "")
+    )
+    return pl.when(text.str.len_chars() >= MIN_TITLE_CHARS).then(text)
+
+
+def surname_parts(name: pl.Expr) -> pl.Expr:
+    """'Li, Xiaoming' -> ['li']; 'Monroe-White, T' -> ['monroe', 'white']; 'Van der Berg, J'
+    -> ['van', 'der', 'berg']: the surname's words, accents and case dropped."""
+    head = name.str.extract(r"^([^,]*)", 1)
+    words = (
+        head.str.normalize("NFKD")
+        .str.replace_all(r"\p{M}+", "")
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}]+", " ")
+        .str.strip_chars()
+        .str.split(" ")
+    )
+    return words.list.eval(pl.element().filter(pl.element() != ""))
+
+
+def _precedence(order: Sequence[str]) -> pl.Expr:
+    ranks = {source: rank for rank, source in enumerate(order)}
+    return pl.col("source").replace_strict(ranks, default=len(order), return_dtype=pl.Int64)
+
+
+def match_records(records: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.DataFrame:
+    """(record_id, other_id, method): pairs of records of one work, each pair once."""
+    # A double surname is written whole by one source and in part by another ('Monroe-White'
+    # and 'White', 'Contreras-Palacios' and 'Palacios'): its first and its last word both count.
+    parts = surname_parts(pl.col("name"))
+    first_author = (
+        authorships.filter(pl.col("position") == 1)
+        .select(
+            "record_id",
+            surname=parts.list.join(""),
+            surname_first=parts.list.first(),
+            surname_last=parts.list.last(),
+        )
+        .unique("record_id")
+        .with_columns(pl.col("surname").replace("", None))
+    )
+    english = (
+        records.select("record_id", "extra_fields")
+        .explode("extra_fields")
+        .filter(pl.col("extra_fields").struct.field("tag") == ENGLISH_TITLE_TAG)
+        .select("record_id", english=pl.col("extra_fields").struct.field("value"))
+        .unique("record_id")
+    )
+    keyed = (
+        records.select("record_id", "source", "doi", "year", key=normalised_title(pl.col("title")))
+        .join(first_author, on="record_id", how="left")
+        .join(english, on="record_id", how="left")
+        .with_columns(english_key=normalised_title(pl.col("english")))
+        .collect()
+    )
+
+    def pairs(frame: pl.DataFrame, on: list[str], method: str) -> pl.DataFrame:
+        frame = frame.drop_nulls(on)
+        return (
+            frame.select("record_id", *on)
+            .join(frame.select(*on, other_id="record_id"), on=on)
+            .filter(pl.col("record_id") < pl.col("other_id"))
+            .select("record_id", "other_id", method=pl.lit(method))
+        )
+
+    cssci = keyed.filter(pl.col("source") == "cssci").select(
+        "record_id", key="english_key", year="year"
+    )
+    others = keyed.filter(pl.col("source") != "cssci").select(
+        other_id="record_id", key="key", year="year", surname="surname"
+    )
+    # Without an author to compare, a title and year shared by records of two different first
+    # authors is ambiguous: no match then.
+    english_pairs = (
+        cssci.drop_nulls(["key", "year"])
+        .join(others.drop_nulls(["key", "year"]), on=["key", "year"])
+        .filter(pl.col("surname").n_unique().over("record_id") == 1)
+        .select(
+            record_id=pl.min_horizontal("record_id", "other_id"),
+            other_id=pl.max_horizontal("record_id", "other_id"),
+            method=pl.lit("english_title_year"),
+        )
+    )
+    found = pl.concat(
+        [
+            _titles_agree(pairs(keyed, ["doi"], "doi"), keyed),
+            pairs(keyed, ["key", "year", "surname_first"], "title_year_author"),
+            pairs(keyed, ["key", "year", "surname_last"], "title_year_author"),
+            english_pairs,
+        ]
+    )
+    # One row per pair, the strongest method first.
+    rank = pl.col("method").replace_strict(
+        {m: i for i, m in enumerate(MATCH_METHODS)}, return_dtype=pl.Int64
+    )
+    return (
+        found.with_columns(_rank=rank)
+        .sort("record_id", "other_id", "_rank")
+        .unique(["record_id", "other_id"], keep="first", maintain_order=True)
+        .drop("_rank")
+    )
+
+
+def _titles_agree(pairs: pl.DataFrame, keyed: pl.DataFrame) -> pl.DataFrame:
+    """DOI pairs whose titles also agree (``DOI_TITLE_MIN`` rapidfuzz ratio), or where a title
+    is missing or too short to compare: a DOI written on the wrong record (a WoS preface
+    holding its issue's article DOI) must not join two papers into one work."""
+    titles = keyed.select("record_id", title="key")
+    both = pairs.join(titles, on="record_id", how="left").join(
+        titles.rename({"record_id": "other_id", "title": "other_title"}), on="other_id", how="left"
+    )
+    score = process.cpdist(
+        both["title"].fill_null("").to_list(),
+        both["other_title"].fill_null("").to_list(),
+        scorer=fuzz.ratio,
+        workers=1,
+    )
+    agree = (
+        both["title"].is_null()
+        | both["other_title"].is_null()
+        | pl.Series(score >= DOI_TITLE_MIN if len(both) else [], dtype=pl.Boolean)
+    )
+    return both.filter(agree).select(pairs.columns)
+
+
+def _components(ids: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
+    """(record_id, group): the smallest record id reachable from each record."""
+    label = pl.DataFrame({"record_id": ids, "group": ids})
+    undirected = pl.concat(
+        [
+            edges.select(a="record_id", b="other_id"),
+            edges.select(a="other_id", b="record_id"),
+        ]
+    )
+    while True:
+        lowest = (
+            undirected.join(label, left_on="b", right_on="record_id")
+            .group_by("a")
+            .agg(pl.col("group").min().alias("reached"))
+        )
+        updated = (
+            label.join(lowest, left_on="record_id", right_on="a", how="left")
+            .with_columns(group=pl.min_horizontal("group", "reached"))
+            .drop("reached")
+        )
+        # Every record also takes the label of its group's label (pointer jumping).
+        updated = (
+            updated.join(label.rename({"record_id": "group", "group": "jump"}), on="group")
+            .with_columns(group=pl.min_horizontal("group", "jump"))
+            .drop("jump")
+        )
+        if updated.sort("record_id").equals(label.sort("record_id")):
+            return label
+        label = updated
+
+
+def merge_works(
+    records: pl.LazyFrame,
+    authorships: pl.LazyFrame,
+    funding: pl.LazyFrame,
+    source_order: Sequence[str],
+    field_sources: Mapping[str, Sequence[str]],
+) -> dict[str, pl.DataFrame]:
+    """The tables record_works, work_fields and works (see schemas)."""
+    edges = match_records(records, authorships)
+    base = records.select(
+        "record_id",
+        "source",
+        "source_file",
+        "n_authors",
+        "n_addresses",
+        "n_references_parsed",
+        "times_cited",
+    ).collect()
+    funded = funding.select("record_id").unique().collect()
+    groups = _components(base["record_id"], edges)
+    frame = base.join(groups, on="record_id").with_columns(
+        has_funding=pl.col("record_id").is_in(funded["record_id"].implode())
+    )
+    # How each record joined its work: its strongest edge (a record alone has none).
+    rank = {m: i for i, m in enumerate(MATCH_METHODS)}
+    methods = (
+        pl.concat(
+            [
+                edges.select("record_id", "method"),
+                edges.select(record_id="other_id", method="method"),
+            ]
+        )
+        .with_columns(_rank=pl.col("method").replace_strict(rank, return_dtype=pl.Int64))
+        .sort("record_id", "_rank")
+        .unique("record_id", keep="first", maintain_order=True)
+        .drop("_rank")
+    )
+    frame = (
+        frame.join(methods, on="record_id", how="left")
+        .with_columns(match=pl.col("method").fill_null("alone"))
+        .drop("method")
+        .with_columns(_order=_precedence(source_order))
+        .sort("group", "_order", "record_id")
+        .with_columns(work_id=pl.col("record_id").first().over("group"))
+        .with_columns(is_primary=pl.col("record_id") == pl.col("work_id"))
+    )
+    has = {
+        "bibliographic": pl.lit(True),
+        "authors": pl.col("n_authors") > 0,
+        "addresses": pl.col("n_addresses") > 0,
+        "funding": pl.col("has_funding"),
+        "references": pl.col("n_references_parsed") > 0,
+        "citations": pl.col("times_cited").is_not_null(),
+    }
+    chosen = []
+    for field in FIELDS:
+        order = list(field_sources.get(field, source_order))
+        chosen.append(
+            frame.filter(has[field])
+            .with_columns(_field_order=_precedence(order))
+            .sort("work_id", "_field_order", "record_id")
+            .unique("work_id", keep="first", maintain_order=True)
+            .select("work_id", field=pl.lit(field), record_id="record_id", source="source")
+        )
+    work_fields = pl.concat(chosen)
+    works = (
+        frame.group_by("work_id")
+        .agg(
+            sources=pl.col("source").unique().sort(),
+            record_ids=pl.col("record_id").sort(),
+            n_records=pl.len().cast(pl.Int64),
+        )
+        .with_columns(cross_source=pl.col("sources").list.len() > 1)
+    )
+    record_works = frame.select("record_id", "work_id", "source", "match", "is_primary")
+    accounting = _merge_accounting(frame)
+    return {
+        "record_works": schemas.conform(record_works, schemas.RECORD_WORKS),
+        "work_fields": schemas.conform(work_fields, schemas.WORK_FIELDS),
+        "works": schemas.conform(works, schemas.WORKS),
+        "merge_accounting": schemas.conform(accounting, schemas.MERGE_ACCOUNTING),
+    }
+
+
+def _merge_accounting(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per export file: its records, how many are one work with records elsewhere (by
+    method), and how many are merged into a work whose primary record is another one."""
+    frame = frame.with_columns(_multi=pl.len().over("work_id") > 1)
+    return (
+        frame.group_by("source_file")
+        .agg(
+            source=pl.col("source").first(),
+            parsed=pl.len().cast(pl.Int64),
+            matched=pl.col("_multi").sum().cast(pl.Int64),
+            matched_doi=(pl.col("match") == "doi").sum().cast(pl.Int64),
+            matched_title=(pl.col("match") == "title_year_author").sum().cast(pl.Int64),
+            matched_english_title=(pl.col("match") == "english_title_year").sum().cast(pl.Int64),
+            merged=(~pl.col("is_primary")).sum().cast(pl.Int64),
+        )
+        .rename({"source_file": "file"})
+    )
+
+
+def merge_stage(
+    tables: Mapping[str, str | Path],
+    source_order: Sequence[str],
+    field_sources: Mapping[str, Sequence[str]],
+    outputs: Mapping[str, str | Path],
+) -> dict[str, int]:
+    """Stage function: read the canonical tables, write the merge tables."""
+    result = merge_works(
+        scan_table(tables["records"], schemas.RECORDS),
+        scan_table(tables["authorships"], schemas.AUTHORSHIPS),
+        scan_table(tables["funding"], schemas.FUNDING),
+        source_order,
+        field_sources,
+    )
+    for name, frame in result.items():
+        write_table(frame, schemas.BY_NAME[name], outputs[name])
+    works = result["works"]
+    counts = {
+        "records": result["record_works"].height,
+        "works": works.height,
+        "cross_source_works": int(works["cross_source"].sum()),
+        "merged_records": int(result["merge_accounting"]["merged"].sum()),
+    }
+    log.info("merge: %s", counts)
+    return counts

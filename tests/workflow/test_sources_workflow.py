@@ -1,0 +1,80 @@
+"""The workflow end to end on a study mixing Web of Science, Scopus, CSSCI and OpenAlex files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from tests.unit.test_cssci import BANNER, RECORD_1
+from tests.unit.test_openalex import WORK
+from tests.unit.test_scopus import ROW_1, scopus_csv
+from tests.workflow.helpers import planned_jobs, snakemake, write_config
+
+
+def _exports(root: Path) -> None:
+    exports = root / "exports"
+    exports.mkdir(parents=True)
+    # The WoS version of the Scopus record ROW_1 (same DOI), with WoS's own address style.
+    (exports / "wos.txt").write_text(
+        "FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nAU Li, X\nAU Smith, JA\n"
+        "TI Teacher education in China and England\nSO COMPARATIVE EDUCATION\n"
+        "C1 [Li, X] Beijing Normal Univ, Fac Educ, Beijing, Peoples R China.\n"
+        "C1 [Smith, JA] Univ Oxford, Dept Educ, Oxford, England.\n"
+        "PY 2019\nDI 10.1080/03050068.2019.1234567\nUT WOS:000000000000001\nER\n\nEF\n",
+        encoding="utf-8",
+    )
+    (exports / "scopus.csv").write_bytes(scopus_csv([ROW_1]))
+    (exports / "cssci.txt").write_bytes((BANNER + RECORD_1).encode("gb18030"))
+    (exports / "openalex.jsonl").write_text(json.dumps(WORK) + "\n", encoding="utf-8")
+
+
+def test_mixed_sources_run_end_to_end(tmp_path: Path) -> None:
+    _exports(tmp_path)
+    datasets = {"mixed": {"exports": ["exports/*"]}}
+    write_config(tmp_path, datasets)
+    run = snakemake(tmp_path, "--cores", "2")
+    assert run.returncode == 0, run.stderr[-3000:]
+    tables = tmp_path / "results" / "tables"
+    accounting = pl.read_parquet(tables / "accounting.parquet").sort("file")
+    assert accounting.select("format", "encoding", "parsed").rows() == [
+        ("cssci", "gb18030", 1),
+        ("openalex_jsonl", "ascii", 1),
+        ("scopus_csv", "utf-8-sig", 1),
+        ("wos_plain", "ascii", 1),
+    ]
+    # WoS and Scopus share the DOI; OpenAlex (another DOI) has the same title, year and first
+    # author: one work, primary WoS. The CSSCI record's English title is another paper's.
+    works = pl.read_parquet(tables / "works.parquet").sort("work_id")
+    cross = works.filter("cross_source")
+    assert cross.select("work_id", "sources").rows() == [
+        ("WOS:000000000000001", ["openalex", "scopus", "wos"])
+    ]
+    fields = pl.read_parquet(tables / "work_fields.parquet").filter(
+        pl.col("work_id") == "WOS:000000000000001"
+    )
+    assert dict(fields.select("field", "source").rows())["funding"] == "scopus"
+    assert dict(fields.select("field", "source").rows())["addresses"] == "wos"
+
+    # Each source's addresses are read its own way: all four find China and the UK.
+    addresses = pl.read_parquet(tmp_path / "results" / "normalised" / "addresses.parquet")
+    records = pl.read_parquet(tables / "records.parquet").select("record_id", "source")
+    by_source = (
+        addresses.filter(pl.col("kind") == "affiliation")
+        .join(records, on="record_id")
+        .group_by("source")
+        .agg(pl.col("country").unique().sort())
+        .sort("source")
+    )
+    assert by_source.rows() == [
+        ("cssci", ["CHN", "GBR", "HKG"]),
+        ("openalex", ["CHN", "GBR", "PRT"]),
+        ("scopus", ["CHN", "GBR"]),
+        ("wos", ["CHN", "GBR"]),
+    ]
+
+    # Changing where funders come from reruns only the merge.
+    merge = {"field_sources": {"funding": ["wos", "scopus", "openalex", "cssci"]}}
+    write_config(tmp_path, datasets, merge=merge)
+    assert planned_jobs(snakemake(tmp_path, "-n").stdout) == {"merge_works": 1, "all": 1}

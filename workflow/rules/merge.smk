@@ -1,0 +1,27 @@
+# Stage 1b: canonical tables -> one work per paper across sources (WoS, Scopus, OpenAlex,
+# CSSCI), with where each part of a work comes from. Only the merge settings are params:
+# other config edits rerun nothing here.
+
+
+rule merge_works:
+    input:
+        records=TABLES["records"],
+        authorships=TABLES["authorships"],
+        funding=TABLES["funding"],
+    output:
+        **MERGE_TABLES,
+    params:
+        source_order=config["merge"]["source_order"],
+        field_sources=config["merge"]["field_sources"],
+        code=MERGE_CODE,
+    log:
+        "logs/merge_works/merge_works.log",
+    benchmark:
+        "benchmarks/merge_works/merge_works.tsv"
+    threads: 2
+    resources:
+        mem_mb=6000,
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/merge_works.py"
