@@ -88,7 +88,7 @@ write_config() {
 	# The node's real hardware, with 512 MB kept back for the daemons and the OS.
 	hardware=$(slurmd -C | head -1 | sed -e 's/^NodeName=[^ ]* //' -e 's/ *UpTime=.*//')
 	memory=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$hardware")
-	hardware=$(sed "s/RealMemory=[0-9]*/RealMemory=$((memory - 512))/" <<<"$hardware")
+	hardware=${hardware/RealMemory=$memory/RealMemory=$((memory - 512))}
 	cat >"$ETC/slurm.conf.new" <<EOF
 $MARK; rewritten on every start.
 ClusterName=$CLUSTER
