@@ -24,7 +24,7 @@ WAIT=${LOCAL_SLURM_WAIT:-60} # seconds, for each daemon
 
 say() { echo "local-slurm: $*"; }
 die() {
-	echo "local-slurm: error: $*" >&2
+	echo "local-slurm: error: $1" >&2
 	exit "${2:-1}"
 }
 
