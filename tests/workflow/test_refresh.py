@@ -82,7 +82,6 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(study:
     refresh = _refresh(study, "--cores", "2")
     assert refresh.returncode == 0, refresh.stderr[-3000:]
     assert planned_jobs(refresh.stderr) == expected  # what ran, not only what was planned
-    assert planned_jobs(snakemake(study, "-n").stdout) == {}
     after = _mtimes(results)
     changed = {name for name in after if after[name] != before.get(name)}
     # Only the new file's shard, and the combined tables, normalised tables and report after it
