@@ -1,0 +1,172 @@
+"""Benchmark of the whole workflow (not part of the test suite).
+
+Generates a WoS corpus of N records in files of 500 with the project's generator (as
+bench/parse.py does), then, in a fresh working directory:
+
+1. `snakemake -n` on the new corpus (planning time with thousands of files);
+2. the full build with `--cores 2`: wall time and the peak RSS of the largest process, and per
+   stage (rule) from Snakemake's `benchmark:` files: jobs, summed and longest job time, peak RSS;
+3. `snakemake -n` again with nothing to do;
+4. one more 500-record file dropped into the exports and the workflow run again (a nightly
+   refresh): its wall time as a share of the full build's.
+
+    python bench/end_to_end.py                       # 2,000,000 records, 4,000 files
+    python bench/end_to_end.py --records 20000       # a quick look
+    python bench/end_to_end.py --records 200000 --shards 16 --keep /tmp/e2e
+
+The issue's targets on a 2-core, 24 GB workstation: full build of 2,000,000 records <= 10 min
+with peak RSS <= 8 GB; `snakemake -n` on 4,000 files <= 20 s; adding one file <= 5% of the
+full build's time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+# Runs a command and prints the peak RSS (KB) of the largest process in its tree: the corpus
+# generator's processes are this script's children too, so they are kept out of the figure.
+PEAK_WRAPPER = (
+    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+    "sys.stderr.write(f'PEAK_RSS_KB={resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}'); "
+    "sys.exit(code)"
+)
+
+
+def snakemake(work: Path, *args: str) -> tuple[float, str, float]:
+    """Run the project's workflow in ``work``; (wall s, output, peak RSS MB). Fails loudly."""
+    command = [
+        sys.executable,
+        "-c",
+        PEAK_WRAPPER,
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(PROJECT / "Snakefile"),
+        "--directory",
+        str(work),
+        "--configfile",
+        str(work / "config.yaml"),
+        *args,
+    ]
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, cwd=work)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"snakemake {' '.join(args)} failed:\n{result.stderr[-4000:]}")
+    peak_kb = int(re.search(r"PEAK_RSS_KB=(\d+)", result.stderr).group(1))
+    return elapsed, result.stdout + result.stderr, peak_kb / 1024
+
+
+def job_count(output: str) -> int:
+    match = re.search(r"^total\s+(\d+)$", output, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+def stage_table(benchmarks: Path) -> list[tuple[str, int, float, float, float]]:
+    """(rule, jobs, summed s, longest s, peak RSS MB) from benchmarks/<rule>/*.tsv."""
+    rows: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for path in sorted(benchmarks.glob("*/*.tsv")):
+        with open(path, newline="") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                rss = float(row["max_rss"]) if row["max_rss"] not in ("", "NA", "-") else 0.0
+                rows[path.parent.name].append((float(row["s"]), rss))
+    return [
+        (
+            rule,
+            len(jobs),
+            sum(s for s, _ in jobs),
+            max(s for s, _ in jobs),
+            max(r for _, r in jobs),
+        )
+        for rule, jobs in rows.items()
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=2_000_000)
+    parser.add_argument("--per-file", type=int, default=500)
+    parser.add_argument(
+        "--shards", type=int, help="parse.shards (default: about one per 40 MB of exports)"
+    )
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    args = parser.parse_args(argv)
+
+    from collabscope.synth import generate_corpus
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="collabscope-e2e-"))
+    if work.exists() and any(work.iterdir()):
+        sys.exit(f"{work} is not empty")
+    exports = work / "exports"
+    start = time.perf_counter()
+    # One file more than asked for, held back for the refresh step (same seed: unique ids).
+    files = generate_corpus(
+        exports, args.records + args.per_file, args.per_file, seed=args.seed, fmt="plain"
+    )
+    extra = files.pop()
+    held_back = work / "held_back" / extra.name
+    held_back.parent.mkdir()
+    extra.rename(held_back)
+    size_mb = sum(f.stat().st_size for f in files) / 1e6
+    shards = args.shards or max(2, math.ceil(size_mb / 40))
+    print(
+        f"corpus: {args.records:,} records in {len(files):,} files, {size_mb:,.1f} MB "
+        f"(generated in {time.perf_counter() - start:.1f} s); parse.shards = {shards}"
+    )
+    config = {
+        "datasets": {
+            "corpus": {
+                "exports": ["exports/*.txt"],
+                "description": f"bench/end_to_end.py corpus, {args.records} records",
+            }
+        },
+        "parse": {"shards": shards},
+    }
+    (work / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=True))
+
+    dry, output, _ = snakemake(work, "-n")
+    print(f"snakemake -n, nothing built yet: {dry:.1f} s for {job_count(output)} jobs")
+
+    wall, output, peak_mb = snakemake(work, "--cores", str(args.cores))
+    print(
+        f"full build, --cores {args.cores}: {wall:.1f} s wall ({args.records / wall:,.0f} "
+        f"records/s), {job_count(output)} jobs; peak RSS of the largest process {peak_mb:,.0f} MB"
+    )
+    print(f"{'stage (rule)':<22}{'jobs':>6}{'summed s':>11}{'longest s':>11}{'peak RSS MB':>13}")
+    for rule, jobs, total, longest, rss in stage_table(work / "benchmarks"):
+        print(f"{rule:<22}{jobs:>6}{total:>11.1f}{longest:>11.1f}{rss:>13,.0f}")
+    print("(rules without a benchmark: directive, e.g. render_report, are in the wall time only)")
+
+    noop, output, _ = snakemake(work, "-n")
+    print(f"snakemake -n, everything built: {noop:.1f} s, {job_count(output)} jobs to do")
+
+    held_back.rename(exports / held_back.name)
+    again, output, _ = snakemake(work, "--cores", str(args.cores))
+    print(
+        f"one more {args.per_file}-record file: {again:.1f} s wall, {job_count(output)} jobs "
+        f"({100 * again / wall:.1f}% of the full build)"
+    )
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Scheduled refresh: new export files dropped into a dataset's folder, then tools/refresh.sh
+(the README's cron and systemd-timer recipes) under its lock.
+
+test_workflow.py checks the plan when a file joins a one-dataset study; here the study has a
+folder per dataset, the refresh really runs, and every output that does not depend on the new
+file is left untouched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from collabscope.sharding import shard_of
+from tests.conftest import PROJECT
+from tests.workflow.helpers import planned_jobs, snakemake, wos_plain_file, write_config
+
+pytestmark = pytest.mark.workflow
+SHARDS = 4
+DATASETS = {
+    "world": {"exports": ["exports/world/*.txt"]},
+    "uk": {"exports": ["exports/uk/*.txt"]},
+}
+
+
+def _refresh(directory: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SNAKEMAKE": str(Path(sys.executable).parent / "snakemake")}
+    if not Path(env["SNAKEMAKE"]).is_file():
+        pytest.fail(f"no snakemake next to {sys.executable}")
+    return subprocess.run(
+        ["bash", str(PROJECT / "tools" / "refresh.sh"), "--configfile", "config.yaml", *args],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _name(i: int) -> str:
+    """Web of Science's download names (savedrecs.txt, savedrecs (1).txt, ...)."""
+    return "savedrecs.txt" if i == 0 else f"savedrecs ({i}).txt"
+
+
+def _mtimes(results: Path) -> dict[str, int]:
+    return {str(p.relative_to(results)): p.stat().st_mtime_ns for p in results.rglob("*.*")}
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> tuple[Path, dict[str, int]]:
+    """A study built once by a refresh, and the jobs that first build ran."""
+    for i in range(6):
+        wos_plain_file(tmp_path / "exports" / "world" / _name(i), range(i * 10, i * 10 + 10))
+    for i in range(3):
+        wos_plain_file(tmp_path / "exports" / "uk" / _name(i), range(1000 + i * 10, 1010 + i * 10))
+    write_config(tmp_path, DATASETS, parse={"shards": SHARDS})
+    first = _refresh(tmp_path, "--cores", "2")
+    assert first.returncode == 0, first.stderr[-3000:]
+    first_build = planned_jobs(first.stderr)
+    assert first_build["parse_exports"] == SHARDS
+    return tmp_path, first_build
+
+
+def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
+    study: tuple[Path, dict[str, int]],
+) -> None:
+    study, first_build = study
+    results = study / "results"
+    before = _mtimes(results)
+    new = wos_plain_file(study / "exports" / "uk" / _name(3), range(9000, 9005))
+    shard = f"{shard_of(str(new.relative_to(study)), SHARDS):04d}"
+    # One parse job (the new file's shard) instead of one per shard; every stage after parsing
+    # reads all records, so each of them runs again once.
+    expected = {**first_build, "parse_exports": 1}
+    assert {"build_tables", "normalise_addresses", "render_report"} <= set(expected)
+    assert planned_jobs(snakemake(study, "-n").stdout) == expected
+
+    refresh = _refresh(study, "--cores", "2")
+    assert refresh.returncode == 0, refresh.stderr[-3000:]
+    assert planned_jobs(refresh.stderr) == expected  # what ran, not only what was planned
+    after = _mtimes(results)
+    changed = {name for name in after if after[name] != before.get(name)}
+    # Only the new file's shard, and the combined tables, normalised tables and report after it
+    # (the files are spread over all four shards, so three were left alone).
+    shards = {p.parent.name for p in (results / "shards").glob("*/records.parquet")}
+    assert len(shards) == SHARDS
+    assert {name.split("/")[1] for name in changed if name.startswith("shards/")} == {shard}
+    assert {"shards", "tables", "normalised", "report"} <= {name.split("/")[0] for name in changed}
+    dataset_records = pl.read_parquet(results / "tables" / "dataset_records.parquet")
+    new_ids = {f"WOS:{i:015d}" for i in range(9000, 9005)}
+    assert set(dataset_records.filter(pl.col("dataset") == "uk")["record_id"]) >= new_ids
+    assert not set(dataset_records.filter(pl.col("dataset") == "world")["record_id"]) & new_ids
+    datasets = dict(pl.read_parquet(results / "tables" / "datasets.parquet")
+                    .select("dataset", "records").iter_rows())  # fmt: skip
+    assert datasets == {"world": 60, "uk": 35}
+
+    # A file no dataset's pattern matches, or a note beside the exports, reruns nothing.
+    wos_plain_file(study / "exports" / "unused" / "x.txt", range(7000, 7005))
+    (study / "exports" / "uk" / "notes.md").write_text("not an export\n")
+    assert planned_jobs(snakemake(study, "-n").stdout) == {}
+
+
+def test_refreshes_never_overlap_and_a_killed_ones_stale_lock_is_cleared(
+    study: tuple[Path, dict[str, int]],
+) -> None:
+    study, _ = study
+    wos_plain_file(study / "exports" / "world" / _name(99), range(8000, 8003))
+    with open(study / ".collabscope-refresh.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a refresh still running
+        blocked = _refresh(study, "--cores", "2")
+    assert blocked.returncode == 75
+    assert "another refresh holds .collabscope-refresh.lock" in blocked.stderr
+    assert planned_jobs(snakemake(study, "-n").stdout)["parse_exports"] == 1  # nothing ran
+    # What a refresh killed with SIGKILL (reboot, OOM) leaves: Snakemake's own lock files.
+    locks = study / ".snakemake" / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    (locks / "0.input.lock").write_text(f"exports/world/{_name(99)}\n")
+    (locks / "0.output.lock").write_text("results/tables/records.parquet\n")
+    plain = snakemake(study, "--cores", "2")
+    assert plain.returncode != 0 and "Directory cannot be locked" in plain.stderr
+    refresh = _refresh(study, "--cores", "2")
+    assert refresh.returncode == 0, refresh.stderr[-3000:]
+    assert planned_jobs(snakemake(study, "-n").stdout) == {}
