@@ -1,0 +1,168 @@
+"""Stage functions of classification and indicators: tables in, tables out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from collabscope import schemas
+from collabscope.classify import indicators as ind
+from collabscope.classify.papers import (
+    classify_papers as classify,
+)
+from collabscope.classify.papers import (
+    country_credit,
+    lead_addresses,
+    lead_disagreements,
+    record_profile,
+    with_credit,
+)
+from collabscope.errors import UserInputError
+from collabscope.tableio import scan_table, write_table, write_table_csv
+
+log = logging.getLogger(__name__)
+
+
+def classify_papers(
+    records: str | Path,
+    author_address: str | Path,
+    addresses: str | Path,
+    focal: Sequence[str],
+    lead_rule: str,
+    outputs: Mapping[str, str | Path],
+) -> dict[str, int]:
+    """Write paper_classes, country_credit and lead_disagreements; return summary counts."""
+    recs = scan_table(records, schemas.RECORDS).select("record_id", "year", "n_authors")
+    links = scan_table(author_address, schemas.AUTHOR_ADDRESS)
+    located = scan_table(addresses, schemas.ADDRESSES_NORMALISED)
+    leads = lead_addresses(located, links, lead_rule).collect()
+    credit = country_credit(located, leads.lazy()).collect()
+    profile = record_profile(recs, located, links, lead_rule)
+    classes = with_credit(classify(profile, focal), credit.lazy()).collect()
+    disagreements = lead_disagreements(leads.lazy(), recs).collect()
+    write_table(classes, schemas.PAPER_CLASSES, outputs["paper_classes"])
+    write_table(credit, schemas.COUNTRY_CREDIT, outputs["country_credit"])
+    write_table(disagreements, schemas.LEAD_DISAGREEMENTS, outputs["lead_disagreements"])
+    summary = {
+        "records": classes["record_id"].n_unique(),
+        "no_address": int(
+            classes.filter(pl.col("address_source") == "none")["record_id"].n_unique()
+        ),
+        "lead_disagreements": disagreements.height,
+        **{
+            f"{focal_}": int(n)
+            for focal_, n in classes.group_by("focal")
+            .agg(pl.col("participated").sum())
+            .sort("focal")
+            .iter_rows()
+        },
+    }
+    log.info("classified (lead rule %s, focal %s): %s", lead_rule, list(focal), summary)
+    return summary
+
+
+def _check_datasets(settings: Mapping[str, Any], configured: set[str]) -> None:
+    named = [("classify.citing", name) for pair in settings["citing"].items() for name in pair] + [
+        ("classify.highly_cited.reference_datasets", n) for n in settings["reference_datasets"]
+    ]
+    if settings["field_dataset"]:
+        named.append(("classify.field_dataset", settings["field_dataset"]))
+    for key, name in named:
+        if name not in configured:
+            raise UserInputError(
+                "config",
+                f"{key}: {name!r} is not a configured dataset "
+                f"(configured: {', '.join(sorted(configured))})",
+            )
+
+
+def compute_indicators(
+    tables: Mapping[str, str | Path],
+    focal: Sequence[str],
+    periods: Sequence[Mapping[str, Any]],
+    settings: Mapping[str, Any],
+    outputs: Mapping[str, str | Path],
+) -> dict[str, int]:
+    """Every indicator as Parquet and CSV (``outputs[name]`` and ``outputs[name + '_csv']``)
+    and the citation links table; return rows per indicator.
+
+    ``settings``: counting (full|fractional, how top-N lists are ranked), top_n, citing
+    ({citing dataset: cited dataset}), field_dataset ('' for none), hcp_method
+    (auto|esi|top_percent), top_percent, reference_datasets (for the top per cent; empty:
+    all corpus datasets).
+    """
+    configured = set(
+        scan_table(tables["datasets"], schemas.DATASETS).select("dataset").collect()["dataset"]
+    )
+    _check_datasets(settings, configured)
+    citing = dict(settings["citing"])
+    corpus = sorted(configured - set(citing))
+    counting, top_n = settings["counting"], int(settings["top_n"])
+    membership = scan_table(tables["dataset_records"], schemas.DATASET_RECORDS).collect().lazy()
+    corpus_members = membership.filter(pl.col("dataset").is_in(corpus))
+    records = (
+        scan_table(tables["records"], schemas.RECORDS)
+        .select(
+            "record_id",
+            "year",
+            "times_cited",
+            "highly_cited",
+            "subject_categories",
+            "doi",
+            "volume",
+            "start_page",
+            "article_number",
+        )
+        .collect()
+        .lazy()
+    )
+    classes = scan_table(tables["paper_classes"], schemas.PAPER_CLASSES).collect().lazy()
+    credit = scan_table(tables["country_credit"], schemas.COUNTRY_CREDIT).collect().lazy()
+    disagreements = scan_table(tables["lead_disagreements"], schemas.LEAD_DISAGREEMENTS)
+    funding = scan_table(tables["funding"], schemas.FUNDING_NORMALISED).select(
+        "record_id", "funder_id", "funder_name", "funder_country"
+    )
+    links = ind.citation_links(
+        scan_table(tables["references"], schemas.REFERENCES),
+        records,
+        scan_table(tables["authorships"], schemas.AUTHORSHIPS),
+        membership,
+        citing,
+    ).collect()
+    write_table(links, schemas.CITATION_LINKS, outputs["citation_links"])
+    reference = list(settings["reference_datasets"]) or corpus
+    flags = ind.highly_cited_flags(
+        records, membership, reference, settings["hcp_method"], float(settings["top_percent"])
+    )
+    frames = {
+        "outputs": ind.outputs(classes, corpus_members, periods, settings["field_dataset"] or None),
+        "collaboration": ind.collaboration(classes, corpus_members, periods),
+        "pair_leads": ind.pair_leads(classes, corpus_members, periods),
+        "collaboration_types": ind.collaboration_types(classes, corpus_members, periods),
+        "partners": ind.partners(classes, credit, corpus_members, periods, top_n, counting),
+        "citing_countries": ind.citing_countries(
+            credit, records, membership, sorted(citing), periods, top_n, counting
+        ),
+        "citing_countries_by_cited": ind.citing_countries_by_cited(
+            links.lazy(), classes, credit, periods, top_n, counting, focal
+        ),
+        "highly_cited": ind.highly_cited(
+            classes, flags, corpus_members, periods, float(settings["top_percent"])
+        ),
+        "funders": ind.funders(funding, records, membership, periods, top_n),
+        "funding_sources": ind.funding_sources(funding, records, membership, periods, focal),
+        "lead_rules": ind.lead_rules(classes, disagreements, membership, periods),
+    }
+    collected = dict(zip(frames, pl.collect_all(list(frames.values())), strict=True))
+    rows = {"citation_links": links.height}
+    for name, frame in collected.items():
+        table = schemas.INDICATOR_BY_NAME[name]
+        write_table(frame, table, outputs[name])
+        write_table_csv(frame, table, outputs[f"{name}_csv"])
+        rows[name] = frame.height
+    log.info("indicators (focal %s, %d periods): rows %s", list(focal), len(periods), rows)
+    return rows
