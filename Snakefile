@@ -31,6 +31,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/parse.smk"
 include: "workflow/rules/normalise.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/classify.smk"
 
 
 rule all:
@@ -39,4 +40,6 @@ rule all:
         "results/normalised/addresses.parquet",
         "results/normalised/funding.parquet",
         "results/report/index.html",
+        list(CLASSIFIED.values()),
+        list(INDICATOR_FILES.values()),
     default_target: True
