@@ -53,7 +53,9 @@ def _digest(path: Path) -> str:
 def test_both_runs_write_byte_identical_tables(two_runs: tuple[Path, Path]) -> None:
     first, second = two_runs
     names = sorted(p.name for p in (first / "tables").glob("*.parquet"))
-    assert names == sorted(f"{t.name}.parquet" for t in schemas.CANONICAL_TABLES)
+    assert names == sorted(
+        f"{t.name}.parquet" for t in (*schemas.CANONICAL_TABLES, *schemas.CLASSIFIED_TABLES)
+    )
     for name in names:
         assert _digest(first / "tables" / name) == _digest(second / "tables" / name), name
 
@@ -168,3 +170,33 @@ def test_uk_and_china_addresses_get_their_true_institution(two_runs: tuple[Path,
     assert wrong == {}
     for name in ("affiliations_unmatched.csv", "affiliations_low_confidence.csv"):
         assert (two_runs[0] / "review" / name).is_file()
+
+
+def test_indicators_are_byte_identical_across_core_counts(two_runs: tuple[Path, Path]) -> None:
+    first, second = two_runs
+    names = sorted(p.name for p in (first / "indicators").iterdir())
+    assert len(names) == 2 * len(schemas.INDICATORS)
+    for name in names:
+        assert _digest(first / "indicators" / name) == _digest(second / "indicators" / name), name
+
+
+def test_every_lead_and_citation_link_equals_the_truth(two_runs: tuple[Path, Path]) -> None:
+    classes = pl.read_parquet(two_runs[0] / "tables" / "paper_classes.parquet").filter(
+        pl.col("focal") == "CHN"
+    )
+    got = dict(classes.select("record_id", "lead_country").iter_rows())
+    source = dict(classes.select("record_id", "address_source").iter_rows())
+    truth = _truth("records.tsv")
+    with_c1 = [row for row in truth if row["lead_rule"] != "none"]
+    assert len(with_c1) > 1200
+    assert {row["ut"]: got[row["ut"]] for row in with_c1} == {
+        row["ut"]: row["lead_country"] for row in with_c1
+    }
+    # Records without C1 are classified by their reprint address, never dropped.
+    assert {source[row["ut"]] for row in truth if row["lead_rule"] == "none"} == {"reprint"}
+    links = pl.read_parquet(two_runs[0] / "tables" / "citation_links.parquet")
+    expected = {
+        (row["citing_ut"], int(row["ref_pos"]), row["cited_ut"]) for row in _truth("citations.tsv")
+    }
+    assert len(expected) > 300
+    assert set(links.select("record_id", "ref_pos", "cited_record_id").iter_rows()) == expected

@@ -130,6 +130,8 @@ def test_adding_an_export_reruns_only_its_shard(tmp_path: Path) -> None:
         "normalise_addresses": 1,
         "normalise_funding": 1,
         "render_report": 1,
+        "classify_papers": 1,
+        "compute_indicators": 1,
         "all": 1,
     }
     shard = shard_of(str(new.relative_to(tmp_path)), shards)

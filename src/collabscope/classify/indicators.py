@@ -53,6 +53,12 @@ def sliced(
     return pl.concat([yearly, by_period.select(columns)], how="vertical")
 
 
+def _fsum(expr: pl.Expr) -> pl.Expr:
+    """A sum of fractional credits, rounded to 1e-6: a parallel float sum depends on the order
+    of its partial sums, and outputs must not depend on the thread count."""
+    return expr.sum().round(6)
+
+
 def _share(part: str, whole: str) -> pl.Expr:
     return pl.when(pl.col(whole) > 0).then(pl.col(part) / pl.col(whole))
 
@@ -87,7 +93,7 @@ def outputs(
         .agg(
             records=pl.len().cast(pl.Int64),
             focal_records=pl.col("participated").sum().cast(pl.Int64),
-            focal_records_fractional=pl.col("credit_fractional").sum(),
+            focal_records_fractional=_fsum(pl.col("credit_fractional")),
         )
         .with_columns(
             world_share=_share("focal_records", "records"),
@@ -137,9 +143,9 @@ def collaboration(
             domestic_collaboration=(cat == "domestic_collaboration").sum().cast(pl.Int64),
             single_author=pl.col("single_author").sum().cast(pl.Int64),
             lead_fallback=pl.col("lead_fallback").sum().cast(pl.Int64),
-            papers_fractional=frac.sum(),
-            icp_fractional=frac.filter(pl.col("international")).sum(),
-            icp_x_led_fractional=frac.filter(cat == "icp_x_led").sum(),
+            papers_fractional=_fsum(frac),
+            icp_fractional=_fsum(frac.filter(pl.col("international"))),
+            icp_x_led_fractional=_fsum(frac.filter(cat == "icp_x_led")),
         )
         .with_columns(
             icp_share=_share("icp", "papers"),
@@ -168,9 +174,9 @@ def pair_leads(
             y_led=(cat == "y_led").sum().cast(pl.Int64),
             other_led=(cat == "other_led").sum().cast(pl.Int64),
             lead_fallback=pl.col("lead_fallback").sum().cast(pl.Int64),
-            papers_fractional=frac.sum(),
-            x_led_fractional=frac.filter(cat == "x_led").sum(),
-            y_led_fractional=frac.filter(cat == "y_led").sum(),
+            papers_fractional=_fsum(frac),
+            x_led_fractional=_fsum(frac.filter(cat == "x_led")),
+            y_led_fractional=_fsum(frac.filter(cat == "y_led")),
         )
         .with_columns(
             x_led_share=_share("x_led", "papers"),
@@ -235,7 +241,7 @@ def partners(
         .group_by("dataset", "focal", *SLICE, pl.col("country").alias("partner"))
         .agg(
             records=pl.len().cast(pl.Int64),
-            records_fractional=pl.col("credit_fractional").sum(),
+            records_fractional=_fsum(pl.col("credit_fractional")),
         )
         .join(totals, on=["dataset", "focal", *SLICE])
         .with_columns(share_of_icp=_share("records", "icp"))
@@ -263,7 +269,7 @@ def citing_countries(
         .group_by("dataset", *SLICE, "country")
         .agg(
             records=pl.len().cast(pl.Int64),
-            records_fractional=pl.col("credit_fractional").sum(),
+            records_fractional=_fsum(pl.col("credit_fractional")),
         )
         .join(totals, on=["dataset", *SLICE])
         .with_columns(share=_share("records", "citing_records"))
@@ -391,7 +397,7 @@ def citing_countries_by_cited(
         .group_by(*group, "country")
         .agg(
             records=pl.len().cast(pl.Int64),
-            records_fractional=pl.col("credit_fractional").sum(),
+            records_fractional=_fsum(pl.col("credit_fractional")),
         )
         .join(totals, on=group)
         .with_columns(share=_share("records", "citing_records"))
