@@ -83,8 +83,8 @@ def _links(rows) -> pl.LazyFrame:
 def _classify(records, addresses, links, focal=("CHN", "GBR"), rule="first_author"):
     leads = lead_addresses(addresses, links, rule)
     credit = country_credit(addresses, leads).collect()
-    profile = record_profile(records, addresses, links, rule)
-    classes = with_credit(classify_papers(profile, list(focal)), credit.lazy()).collect()
+    profile = record_profile(records, addresses, leads)
+    classes = with_credit(classify_papers(profile, list(focal)), credit.lazy(), focal).collect()
     return {(row["record_id"], row["focal"]): row for row in classes.iter_rows(named=True)}, credit
 
 

@@ -162,25 +162,32 @@ def lead_disagreements(leads: pl.LazyFrame, records: pl.LazyFrame) -> pl.LazyFra
 
 
 def record_profile(
-    records: pl.LazyFrame,
-    addresses: pl.LazyFrame,
-    author_address: pl.LazyFrame,
-    lead_rule: str,
+    records: pl.LazyFrame, addresses: pl.LazyFrame, leads: pl.LazyFrame
 ) -> pl.LazyFrame:
-    """One row per record: counts, countries, collaboration type and the lead."""
+    """One row per record: counts, countries, collaboration type and the lead
+    (``leads`` from :func:`lead_addresses`)."""
     used = paper_addresses(addresses)
     per_record = used.group_by("record_id").agg(
-        pl.len().alias("n_addresses"),
-        pl.col("institution_key").n_unique().alias("n_institutions"),
-        pl.col("country").drop_nulls().unique().sort().alias("countries"),
+        pl.len().cast(pl.Int64).alias("n_addresses"),
         pl.col("country").is_null().any().alias("has_unknown_country"),
         pl.col("address_source").first(),
+        pl.col("institution_key").n_unique().alias("n_institutions"),
     )
-    leads = lead_addresses(addresses, author_address, lead_rule)
+    # Distinct countries by unique rows, then one list per record: twice as fast as sorting a
+    # list in each of millions of small groups.
+    countries = (
+        used.select("record_id", "country")
+        .drop_nulls()
+        .unique()
+        .sort("record_id", "country")
+        .group_by("record_id", maintain_order=True)
+        .agg(pl.col("country").alias("countries"))
+    )
     n_countries = pl.col("countries").list.len()
     return (
         records.select("record_id", "year", "n_authors")
         .join(per_record, on="record_id", how="left")
+        .join(countries, on="record_id", how="left")
         .join(
             leads.select(
                 "record_id",
@@ -197,7 +204,7 @@ def record_profile(
         )
         .with_columns(
             pl.col("n_addresses").fill_null(0),
-            pl.col("n_institutions").fill_null(0),
+            pl.col("n_institutions").fill_null(0).cast(pl.Int64),
             pl.col("countries").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             pl.col("has_unknown_country").fill_null(False),
             pl.col("address_source").fill_null("none"),
@@ -275,7 +282,6 @@ def classify_papers(profile: pl.LazyFrame, focal: Sequence[str]) -> pl.LazyFrame
                 led_by=pl.when(participated).then(
                     pl.when(pl.col("lead_country") == x).then(pl.lit(x)).otherwise(pl.lit("other"))
                 ),
-                focal_countries=pl.concat_list(pl.lit(x)),
             )
         )
     name = pair_name(focal)
@@ -299,31 +305,36 @@ def classify_papers(profile: pl.LazyFrame, focal: Sequence[str]) -> pl.LazyFrame
                 led_by=pl.when(both).then(
                     pl.when(lead.is_in([x, y])).then(lead).otherwise(pl.lit("other"))
                 ),
-                focal_countries=pl.concat_list(pl.lit(x), pl.lit(y)),
             )
         )
     return pl.concat(frames, how="vertical")
 
 
-def with_credit(classes: pl.LazyFrame, credit: pl.LazyFrame) -> pl.LazyFrame:
-    """Add the fractional credit of each row's focal country (or pair) and full credit."""
-    share = (
-        classes.select("record_id", "focal", "focal_countries")
-        .explode("focal_countries")
-        .join(
-            credit.select("record_id", "country", "credit_fractional"),
-            left_on=["record_id", "focal_countries"],
-            right_on=["record_id", "country"],
-            how="inner",
+def with_credit(classes: pl.LazyFrame, credit: pl.LazyFrame, focal: Sequence[str]) -> pl.LazyFrame:
+    """Add the fractional credit of each row's focal country (for the pair: of both) and the
+    full credit."""
+    focal = list(focal)
+    frame = classes
+    for country in focal:
+        frame = frame.join(
+            credit.filter(pl.col("country") == country).select(
+                "record_id", pl.col("credit_fractional").alias(f"_{country}")
+            ),
+            on="record_id",
+            how="left",
         )
-        .group_by("record_id", "focal")
-        .agg(pl.col("credit_fractional").sum())
-    )
-    return (
-        classes.join(share, on=["record_id", "focal"], how="left")
-        .with_columns(
-            credit_fractional=pl.col("credit_fractional").fill_null(0.0),
-            credit_full=pl.col("participated").cast(pl.Float64),
+    parts = {country: pl.col(f"_{country}").fill_null(0.0) for country in focal}
+    share = pl.lit(0.0)
+    for country in focal:
+        share = pl.when(pl.col("focal") == country).then(parts[country]).otherwise(share)
+    name = pair_name(focal)
+    if name:
+        share = (
+            pl.when(pl.col("focal") == name)
+            .then(parts[focal[0]] + parts[focal[1]])
+            .otherwise(share)
         )
-        .drop("focal_countries")
-    )
+    return frame.with_columns(
+        credit_fractional=share,
+        credit_full=pl.col("participated").cast(pl.Float64),
+    ).drop([f"_{country}" for country in focal])
