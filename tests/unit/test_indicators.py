@@ -247,3 +247,18 @@ def test_funding_sources_and_top_funders():
     ]
     single = ind.funding_sources(funding, records, members, PERIODS, ["CHN"]).collect()
     assert single["by_both"].null_count() == single.height
+
+
+def test_discipline_share_within_the_field_dataset():
+    members = pl.concat(
+        [_members("education", ["p1", "p2"]), _members("field", ["p1", "p2", "p3", "p4", "p5"])]
+    )
+    got = (
+        ind.outputs(_classes(CLASSES), members, PERIODS, field_dataset="field")
+        .collect()
+        .filter((pl.col("granularity") == "period") & (pl.col("dataset") == "education"))
+    )
+    row = got.to_dicts()[0]
+    assert (row["records"], row["field_records"], row["field_focal_records"]) == (2, 3, 3)
+    assert row["discipline_share"] == pytest.approx(2 / 3)
+    assert row["focal_discipline_share"] == pytest.approx(2 / 3)
