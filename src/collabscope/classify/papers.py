@@ -88,40 +88,43 @@ def lead_addresses(
     if lead_rule not in LEAD_RULES:
         raise ValueError(f"unknown lead rule {lead_rule!r}; one of {LEAD_RULES}")
     located = addresses.select("record_id", "address_pos", "kind", "country")
-    c1 = located.filter(pl.col("kind") == "affiliation")
-    links = author_address.join(
-        c1.select("record_id", "address_pos"), on=["record_id", "address_pos"], how="semi"
+    aff = pl.col("kind") == "affiliation"
+    rp = pl.col("kind") == "reprint"
+    pos = pl.col("address_pos")
+    country = pl.col("country")
+    # One pass over the addresses: the first C1 and reprint address (and their countries), and
+    # the last C1 position (C1 affiliations are numbered first, reprint addresses after them).
+    per_record = located.group_by("record_id").agg(
+        first_address_pos=pos.filter(aff).min(),
+        first_address_country=country.filter(aff).get(pos.filter(aff).arg_min(), null_on_oob=True),
+        reprint_pos=pos.filter(rp).min(),
+        reprint_country=country.filter(rp).get(pos.filter(rp).arg_min(), null_on_oob=True),
+        last_c1_pos=pos.filter(aff).max(),
     )
-    has_links = links.select("record_id").unique().with_columns(has_links=pl.lit(True))
-    first_author = (
-        links.filter(pl.col("position") == 1)
-        .group_by("record_id")
-        .agg(pl.col("address_pos").min().alias("first_author_pos"))
+    # One pass over the links: any link to a C1 address, and the first author's first one (a
+    # link's lowest position is a C1 address whenever the author has one).
+    linked = author_address.group_by("record_id").agg(
+        any_pos=pos.min(), first_author_any=pos.filter(pl.col("position") == 1).min()
     )
-    first_address = c1.group_by("record_id").agg(
-        pl.col("address_pos").min().alias("first_address_pos")
-    )
-    reprint = (
-        located.filter(pl.col("kind") == "reprint")
-        .group_by("record_id")
-        .agg(pl.col("address_pos").min().alias("reprint_pos"))
-    )
-    countries = located.select("record_id", "address_pos", "country")
     frame = (
-        located.select("record_id")
-        .unique()
-        .join(first_author, on="record_id", how="left")
-        .join(first_address, on="record_id", how="left")
-        .join(reprint, on="record_id", how="left")
-        .join(has_links, on="record_id", how="left")
-        .with_columns(pl.col("has_links").fill_null(False))
-    )
-    for rule in LEAD_RULES:
-        frame = frame.join(
-            countries.rename({"address_pos": f"{rule}_pos", "country": f"{rule}_country"}),
-            on=["record_id", f"{rule}_pos"],
+        per_record.join(linked, on="record_id", how="left")
+        .with_columns(
+            has_links=(pl.col("any_pos") <= pl.col("last_c1_pos")).fill_null(False),
+            first_author_pos=pl.when(pl.col("first_author_any") <= pl.col("last_c1_pos")).then(
+                pl.col("first_author_any")
+            ),
+        )
+        .join(
+            located.filter(aff).select(
+                "record_id",
+                pl.col("address_pos").alias("first_author_pos"),
+                pl.col("country").alias("first_author_country"),
+            ),
+            on=["record_id", "first_author_pos"],
             how="left",
         )
+        .drop("any_pos", "first_author_any", "last_c1_pos")
+    )
     order = LEAD_FALLBACKS[lead_rule]
     return frame.with_columns(
         lead_pos=pl.coalesce([pl.col(f"{rule}_pos") for rule in order]),
