@@ -69,7 +69,11 @@ CLASSES = [
 
 def test_collaboration_counts_and_shares():
     got = (
-        ind.collaboration(_classes(CLASSES), _members("china", ["p1", "p2", "p3", "p4"]), PERIODS)
+        ind.collaboration(
+            ind.class_slices(
+                _classes(CLASSES), _members("china", ["p1", "p2", "p3", "p4"]), PERIODS
+            )
+        )
         .collect()
         .filter(pl.col("granularity") == "period")
         .sort("period")
@@ -93,7 +97,11 @@ def test_collaboration_counts_and_shares():
 
 def test_outputs_and_world_share():
     got = (
-        ind.outputs(_classes(CLASSES), _members("world", ["p1", "p2", "p3", "p4", "p5"]), PERIODS)
+        ind.outputs(
+            ind.class_slices(
+                _classes(CLASSES), _members("world", ["p1", "p2", "p3", "p4", "p5"]), PERIODS
+            )
+        )
         .collect()
         .filter(pl.col("granularity") == "period")
         .sort("period")
@@ -118,11 +126,12 @@ def test_partners_ranked_by_the_configured_counting_and_cut_at_top_n():
         }
     )
     members = _members("china", ["r0", "r1", "r2", "r3"])
-    full = ind.partners(classes, credit, members, PERIODS, 2, "full").collect()
+    slices = ind.class_slices(classes, members, PERIODS)
+    full = ind.partners(slices, credit, 2, "full").collect()
     full = full.filter(pl.col("granularity") == "period")
     assert full.select("rank", "partner", "records").rows() == [(1, "AUS", 2), (2, "USA", 2)]
     assert full["share_of_icp"].to_list() == [0.5, 0.5]
-    frac = ind.partners(classes, credit, members, PERIODS, 2, "fractional").collect()
+    frac = ind.partners(slices, credit, 2, "fractional").collect()
     frac = frac.filter(pl.col("granularity") == "period")
     assert frac.select("rank", "partner").rows() == [(1, "USA"), (2, "AUS")]
 
@@ -254,7 +263,7 @@ def test_discipline_share_within_the_field_dataset():
         [_members("education", ["p1", "p2"]), _members("field", ["p1", "p2", "p3", "p4", "p5"])]
     )
     got = (
-        ind.outputs(_classes(CLASSES), members, PERIODS, field_dataset="field")
+        ind.outputs(ind.class_slices(_classes(CLASSES), members, PERIODS), field_dataset="field")
         .collect()
         .filter((pl.col("granularity") == "period") & (pl.col("dataset") == "education"))
     )

@@ -75,21 +75,19 @@ def _ranked(
     )
 
 
-def outputs(
-    classes: pl.LazyFrame,
-    membership: pl.LazyFrame,
-    periods: Sequence[Mapping[str, object]],
-    field_dataset: str | None = None,
+def class_slices(
+    classes: pl.LazyFrame, membership: pl.LazyFrame, periods: Sequence[Mapping[str, object]]
 ) -> pl.LazyFrame:
+    """The paper classes of each dataset's records, sliced by year and period: what most
+    indicators aggregate (build it once, collect it once)."""
+    return sliced(membership.join(classes, on="record_id"), periods)
+
+
+def outputs(slices: pl.LazyFrame, field_dataset: str | None = None) -> pl.LazyFrame:
     """Records of each dataset, papers of each focal country (and pair), world share, and the
     share of the dataset (discipline) within the field dataset when one is configured."""
-    base = membership.join(
-        classes.select("record_id", "focal", "year", "participated", "credit_fractional"),
-        on="record_id",
-    )
     counts = (
-        sliced(base, periods)
-        .group_by("dataset", "focal", *SLICE)
+        slices.group_by("dataset", "focal", *SLICE)
         .agg(
             records=pl.len().cast(pl.Int64),
             focal_records=pl.col("participated").sum().cast(pl.Int64),
@@ -118,20 +116,14 @@ def outputs(
     )
 
 
-def collaboration(
-    classes: pl.LazyFrame, membership: pl.LazyFrame, periods: Sequence[Mapping[str, object]]
-) -> pl.LazyFrame:
+def collaboration(slices: pl.LazyFrame) -> pl.LazyFrame:
     """The seed's Figure 2 per focal country: ICP (X-led, other-led) and non-ICP
     (single-affiliation, domestic collaboration), single-author papers, ICP share and lead
     share, full and fractional."""
-    base = membership.join(
-        classes.filter((pl.col("scope") == "country") & pl.col("participated")),
-        on="record_id",
-    )
     cat = pl.col("category")
     frac = pl.col("credit_fractional")
     return (
-        sliced(base, periods)
+        slices.filter((pl.col("scope") == "country") & pl.col("participated"))
         .group_by("dataset", "focal", *SLICE)
         .agg(
             papers=pl.len().cast(pl.Int64),
@@ -156,17 +148,12 @@ def collaboration(
     )
 
 
-def pair_leads(
-    classes: pl.LazyFrame, membership: pl.LazyFrame, periods: Sequence[Mapping[str, object]]
-) -> pl.LazyFrame:
+def pair_leads(slices: pl.LazyFrame) -> pl.LazyFrame:
     """Papers with addresses in both focal countries: X-led, Y-led, other-led."""
-    base = membership.join(
-        classes.filter((pl.col("scope") == "pair") & pl.col("participated")), on="record_id"
-    )
     cat = pl.col("category")
     frac = pl.col("credit_fractional")
     return (
-        sliced(base, periods)
+        slices.filter((pl.col("scope") == "pair") & pl.col("participated"))
         .group_by("dataset", "focal", *SLICE)
         .agg(
             papers=pl.len().cast(pl.Int64),
@@ -186,29 +173,17 @@ def pair_leads(
     )
 
 
-def collaboration_types(
-    classes: pl.LazyFrame, membership: pl.LazyFrame, periods: Sequence[Mapping[str, object]]
-) -> pl.LazyFrame:
+def collaboration_types(slices: pl.LazyFrame, focal: Sequence[str]) -> pl.LazyFrame:
     """Papers by collaboration type (domestic-single … quadrilateral+) for each focal country's
     papers and for all papers of the dataset (focal ``ALL``); type ``unknown`` for papers
     without a known country."""
-    country_rows = classes.filter((pl.col("scope") == "country") & pl.col("participated"))
-    all_rows = (
-        classes.filter(pl.col("scope") == "country")
-        .unique("record_id", keep="first")
-        .with_columns(focal=pl.lit("ALL"))
-    )
-    base = membership.join(
-        pl.concat(
-            [
-                country_rows.select("record_id", "focal", "year", "collab_type", "n_countries"),
-                all_rows.select("record_id", "focal", "year", "collab_type", "n_countries"),
-            ]
-        ),
-        on="record_id",
-    ).with_columns(pl.col("collab_type").fill_null("unknown"))
+    columns = ["dataset", "focal", *SLICE, "collab_type", "n_countries"]
+    country_rows = slices.filter((pl.col("scope") == "country") & pl.col("participated"))
+    # Every record has one row per focal country: the first focal country's rows are all.
+    all_rows = slices.filter(pl.col("focal") == focal[0]).with_columns(focal=pl.lit("ALL"))
     return (
-        sliced(base, periods)
+        pl.concat([country_rows.select(columns), all_rows.select(columns)])
+        .with_columns(pl.col("collab_type").fill_null("unknown"))
         .group_by("dataset", "focal", *SLICE, "collab_type")
         .agg(
             papers=pl.len().cast(pl.Int64),
@@ -220,20 +195,11 @@ def collaboration_types(
     )
 
 
-def partners(
-    classes: pl.LazyFrame,
-    credit: pl.LazyFrame,
-    membership: pl.LazyFrame,
-    periods: Sequence[Mapping[str, object]],
-    top_n: int,
-    counting: str,
-) -> pl.LazyFrame:
+def partners(slices: pl.LazyFrame, credit: pl.LazyFrame, top_n: int, counting: str) -> pl.LazyFrame:
     """Top N partner countries of each focal country's internationally collaborated papers."""
-    icp = membership.join(
-        classes.filter((pl.col("scope") == "country") & pl.col("international").fill_null(False)),
-        on="record_id",
-    ).select("dataset", "record_id", "focal", "year")
-    icp_sliced = sliced(icp, periods)
+    icp_sliced = slices.filter(
+        (pl.col("scope") == "country") & pl.col("international").fill_null(False)
+    ).select("dataset", "record_id", "focal", *SLICE)
     totals = icp_sliced.group_by("dataset", "focal", *SLICE).agg(icp=pl.len().cast(pl.Int64))
     rows = (
         icp_sliced.join(credit.select("record_id", "country", "credit_fractional"), on="record_id")
@@ -373,17 +339,10 @@ def citing_countries_by_cited(
     paper's lead country (a focal country, ``other``, or ``all``). A citing record counts once
     per group however many of the group's papers it cites."""
     lead = pl.col("lead_country")
-    profile = (
-        classes.filter(pl.col("scope") == "country")
-        .unique("record_id", keep="first")
-        .select(
-            pl.col("record_id").alias("cited_record_id"),
-            pl.col("year"),
-            pl.when(lead.is_in(list(focal)))
-            .then(lead)
-            .otherwise(pl.lit("other"))
-            .alias("cited_lead"),
-        )
+    profile = classes.filter(pl.col("focal") == focal[0]).select(
+        pl.col("record_id").alias("cited_record_id"),
+        pl.col("year"),
+        pl.when(lead.is_in(list(focal))).then(lead).otherwise(pl.lit("other")).alias("cited_lead"),
     )
     pairs = links.select("citing_dataset", "cited_dataset", "record_id", "cited_record_id").join(
         profile, on="cited_record_id"
@@ -471,29 +430,21 @@ def highly_cited_flags(
     )
 
 
-def highly_cited(
-    classes: pl.LazyFrame,
-    flags: pl.LazyFrame,
-    membership: pl.LazyFrame,
-    periods: Sequence[Mapping[str, object]],
-    top_percent: float,
-) -> pl.LazyFrame:
+def highly_cited(slices: pl.LazyFrame, flags: pl.LazyFrame, top_percent: float) -> pl.LazyFrame:
     """Highly cited papers of each focal country (and pair): count, rate, and how many and
     what share of them the focal country led (for the pair: X-led); which basis was used."""
-    base = membership.join(
-        classes.filter(pl.col("participated")).select(
-            "record_id", "focal", "scope", "year", "category", "led_by"
-        ),
-        on="record_id",
-    ).join(flags, on="record_id", how="left")
+    base = (
+        slices.filter(pl.col("participated"))
+        .select("dataset", "record_id", "focal", "scope", *SLICE, "category", "led_by")
+        .join(flags, on="record_id", how="left")
+    )
     led = (
         pl.when(pl.col("scope") == "pair")
         .then(pl.col("category") == "x_led")
         .otherwise(pl.col("led_by") == pl.col("focal"))
     )
     return (
-        sliced(base, periods)
-        .group_by("dataset", "focal", *SLICE)
+        base.group_by("dataset", "focal", *SLICE)
         .agg(
             papers=pl.len().cast(pl.Int64),
             hcp=pl.col("hcp").sum().cast(pl.Int64),
@@ -619,12 +570,12 @@ def lead_rules(
     disagreements: pl.LazyFrame,
     membership: pl.LazyFrame,
     periods: Sequence[Mapping[str, object]],
+    focal: Sequence[str],
 ) -> pl.LazyFrame:
     """How often the lead rules disagree on the lead country and how often the configured rule
     fell back, per dataset: the quality note behind every X-led count."""
     profile = (
-        classes.filter(pl.col("scope") == "country")
-        .unique("record_id", keep="first")
+        classes.filter(pl.col("focal") == focal[0])  # one row per record
         .select("record_id", "year", "address_source", "has_links", "lead_fallback")
         .join(
             disagreements.select(

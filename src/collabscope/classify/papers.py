@@ -87,7 +87,11 @@ def lead_addresses(
     fallback, and whether the record has C1 author links at all."""
     if lead_rule not in LEAD_RULES:
         raise ValueError(f"unknown lead rule {lead_rule!r}; one of {LEAD_RULES}")
-    located = addresses.select("record_id", "address_pos", "kind", "country")
+    # In address order, so that the first row of a group is its first address (a group keeps
+    # its rows' order); sorting ids that are Enum or sorted already is cheap.
+    located = addresses.select("record_id", "address_pos", "kind", "country").sort(
+        "record_id", "address_pos"
+    )
     aff = pl.col("kind") == "affiliation"
     rp = pl.col("kind") == "reprint"
     pos = pl.col("address_pos")
@@ -96,9 +100,9 @@ def lead_addresses(
     # the last C1 position (C1 affiliations are numbered first, reprint addresses after them).
     per_record = located.group_by("record_id").agg(
         first_address_pos=pos.filter(aff).min(),
-        first_address_country=country.filter(aff).get(pos.filter(aff).arg_min(), null_on_oob=True),
+        first_address_country=country.filter(aff).first(),
         reprint_pos=pos.filter(rp).min(),
-        reprint_country=country.filter(rp).get(pos.filter(rp).arg_min(), null_on_oob=True),
+        reprint_country=country.filter(rp).first(),
         last_c1_pos=pos.filter(aff).max(),
     )
     # One pass over the links: any link to a C1 address, and the first author's first one (a

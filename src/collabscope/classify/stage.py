@@ -221,12 +221,15 @@ def compute_indicators(
     flags = ind.highly_cited_flags(
         records, membership, reference, settings["hcp_method"], float(settings["top_percent"])
     )
+    # The classes of each corpus dataset's records, sliced once: most indicators aggregate it.
+    slices = ind.class_slices(classes, corpus_members, periods).collect().lazy()
+    field = settings["field_dataset"] or None
     frames = {
-        "outputs": ind.outputs(classes, corpus_members, periods, settings["field_dataset"] or None),
-        "collaboration": ind.collaboration(classes, corpus_members, periods),
-        "pair_leads": ind.pair_leads(classes, corpus_members, periods),
-        "collaboration_types": ind.collaboration_types(classes, corpus_members, periods),
-        "partners": ind.partners(classes, credit, corpus_members, periods, top_n, counting),
+        "outputs": ind.outputs(slices, field),
+        "collaboration": ind.collaboration(slices),
+        "pair_leads": ind.pair_leads(slices),
+        "collaboration_types": ind.collaboration_types(slices, focal),
+        "partners": ind.partners(slices, credit, top_n, counting),
         "citing_countries": ind.citing_countries(
             credit, records, membership, sorted(citing), periods, top_n, counting
         ),
@@ -239,12 +242,10 @@ def compute_indicators(
             counting,
             focal,
         ),
-        "highly_cited": ind.highly_cited(
-            classes, flags, corpus_members, periods, float(settings["top_percent"])
-        ),
+        "highly_cited": ind.highly_cited(slices, flags, float(settings["top_percent"])),
         "funders": ind.funders(funding, records, membership, periods, top_n),
         "funding_sources": ind.funding_sources(funding, records, membership, periods, focal),
-        "lead_rules": ind.lead_rules(classes, disagreements, membership, periods),
+        "lead_rules": ind.lead_rules(classes, disagreements, membership, periods, focal),
     }
     collected = dict(zip(frames, pl.collect_all(list(frames.values())), strict=True))
     rows = {"citation_links": links.height}
