@@ -222,7 +222,7 @@ def compute_indicators(
         records, membership, reference, settings["hcp_method"], float(settings["top_percent"])
     )
     # The classes of each corpus dataset's records, sliced once: most indicators aggregate it.
-    slices = ind.class_slices(classes, corpus_members, periods).collect().lazy()
+    slices = ind.class_slices(classes, corpus_members, periods)
     field = settings["field_dataset"] or None
     frames = {
         "outputs": ind.outputs(slices, field),
