@@ -160,7 +160,13 @@ def test_changing_the_country_policy_reruns_only_normalisation(tmp_path: Path) -
     write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}}, normalise=policy)
     plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
     # Funders are settled with the records' countries, so they follow.
-    assert plan == {"normalise_addresses": 1, "normalise_funding": 1, "all": 1}
+    assert plan == {
+        "normalise_addresses": 1,
+        "normalise_funding": 1,
+        "classify_papers": 1,
+        "compute_indicators": 1,
+        "all": 1,
+    }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
     normalised = pl.read_parquet(addresses)
     assert set(normalised["country"]) == {"GBR-SCT"}
@@ -179,7 +185,13 @@ def test_editing_the_overrides_reruns_only_normalisation(tmp_path: Path) -> None
     assert set(pl.read_parquet(addresses)["institution_method"]) == {"none"}  # 'Univ Test'
     overrides.write_text("organisation_text,institution_id\nUniv Test,gbr-ucl\n", encoding="utf-8")
     plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
-    assert plan == {"normalise_addresses": 1, "normalise_funding": 1, "all": 1}
+    assert plan == {
+        "normalise_addresses": 1,
+        "normalise_funding": 1,
+        "classify_papers": 1,
+        "compute_indicators": 1,
+        "all": 1,
+    }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
     normalised = pl.read_parquet(addresses)
     assert set(normalised["institution_id"]) == {"gbr-ucl"}
@@ -205,5 +217,7 @@ def test_ten_thousand_files_plan_one_job_per_shard(tmp_path: Path) -> None:
         "normalise_addresses": 1,
         "normalise_funding": 1,
         "render_report": 1,
+        "classify_papers": 1,
+        "compute_indicators": 1,
         "all": 1,
     }
