@@ -302,8 +302,13 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run([sys.executable, __file__, "--child", str(directory)], env=env, check=True)
         wall = time.perf_counter() - start
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"wall time {wall:.1f} s (incl. interpreter start), peak RSS {peak:.0f} MB")
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = usage.ru_utime + usage.ru_stime
+        print(
+            f"wall time {wall:.1f} s (incl. interpreter start), CPU time {cpu:.1f} s, "
+            f"peak RSS {usage.ru_maxrss / 1024:.0f} MB; load average now "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
 
 
 if __name__ == "__main__":
