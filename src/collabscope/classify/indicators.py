@@ -79,7 +79,7 @@ def class_slices(
     classes: pl.LazyFrame, membership: pl.LazyFrame, periods: Sequence[Mapping[str, object]]
 ) -> pl.LazyFrame:
     """The paper classes of each dataset's records, sliced by year and period: what most
-    indicators aggregate (build it once, collect it once)."""
+    indicators aggregate (lazy: each pushes its own filters and columns into the join)."""
     return sliced(membership.join(classes, on="record_id"), periods)
 
 
@@ -466,14 +466,6 @@ def highly_cited(slices: pl.LazyFrame, flags: pl.LazyFrame, top_percent: float) 
                 )
             ),
         )
-    )
-
-
-def _funded_records(
-    funding: pl.LazyFrame, records: pl.LazyFrame, membership: pl.LazyFrame
-) -> pl.LazyFrame:
-    return membership.join(records.select("record_id", "year"), on="record_id").join(
-        funding, on="record_id", how="left"
     )
 
 
