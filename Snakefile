@@ -33,6 +33,7 @@ include: "workflow/rules/normalise.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/sampling.smk"
 include: "workflow/rules/merge.smk"
+include: "workflow/rules/classify.smk"
 
 
 rule all:
@@ -45,4 +46,6 @@ rule all:
         "results/private/invitations",
         "results/private/mail_merge.csv",
         list(MERGE_TABLES.values()),
+        list(CLASSIFIED.values()),
+        list(INDICATOR_FILES.values()),
     default_target: True

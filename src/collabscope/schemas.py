@@ -496,6 +496,361 @@ POOL = Table(
 PRIVATE_TABLES: tuple[Table, ...] = (POOL,)
 
 
+# --- Classification and indicators (results/tables/ and results/indicators/) -----------------
+
+F64 = pl.Float64
+PAPER_CLASSES = Table(
+    "paper_classes",
+    ("record_id", "focal"),
+    "every record once per focal country (and once for the pair X+Y): its collaboration class "
+    "for that country (results/tables/paper_classes.parquet)",
+    (
+        ("record_id", STR, "records.record_id"),
+        ("focal", STR, "the focal country (CHN) or the pair (CHN+GBR)"),
+        ("scope", STR, "country or pair"),
+        ("year", INT, "records.year"),
+        ("n_authors", INT, "records.n_authors"),
+        ("single_author", BOOL, "exactly one author (reported apart from single-affiliation)"),
+        (
+            "address_source",
+            STR,
+            "c1 (C1 affiliations), reprint (no C1: the RP addresses) or none (no address: "
+            "flagged, not dropped)",
+        ),
+        ("n_addresses", INT, "addresses that count (see address_source)"),
+        (
+            "n_institutions",
+            INT,
+            "distinct institutions among them (institution id, else organisation and country)",
+        ),
+        ("countries", STR_LIST, "distinct countries under the policy, sorted"),
+        ("n_countries", INT, "number of those countries"),
+        ("has_unknown_country", BOOL, "an address whose country could not be resolved"),
+        (
+            "collab_type",
+            STR,
+            "domestic-single, domestic-multiple, bilateral, trilateral, quadrilateral+; null "
+            "without a known country",
+        ),
+        ("has_links", BOOL, "C1 author-address links present"),
+        ("lead_pos", INT, "addresses.address_pos of the lead affiliation (configured rule)"),
+        ("lead_country", STR, "country of the lead affiliation"),
+        ("lead_source", STR, "rule that gave the lead: first_author, first_address or reprint"),
+        ("lead_fallback", BOOL, "the configured rule had no address and another rule stood in"),
+        (
+            "leads_disagree",
+            BOOL,
+            "first author's and reprint (corresponding) address lie in different countries",
+        ),
+        (
+            "participated",
+            BOOL,
+            "an address in the focal country (pair: in both countries)",
+        ),
+        (
+            "international",
+            BOOL,
+            "an address outside the focal country (ICP); null when not participated",
+        ),
+        (
+            "category",
+            STR,
+            "country: icp_x_led, icp_other_led, single_affiliation, domestic_collaboration; "
+            "pair: x_led, y_led, other_led; null when not participated",
+        ),
+        ("led_by", STR, "the lead country when focal (pair: X or Y), else other; null when not"),
+        ("credit_full", F64, "1 when participated, else 0"),
+        (
+            "credit_fractional",
+            F64,
+            "share of the paper's addresses (with a known country) in the focal country (pair: "
+            "in either)",
+        ),
+    ),
+)
+
+COUNTRY_CREDIT = Table(
+    "country_credit",
+    ("record_id", "country"),
+    "per record and country: full and fractional (address share) credit "
+    "(results/tables/country_credit.parquet)",
+    (
+        ("record_id", STR, "records.record_id"),
+        ("country", STR, "country under the policy"),
+        ("n_addresses", INT, "the record's addresses there"),
+        ("credit_full", F64, "1"),
+        ("credit_fractional", F64, "n_addresses over the record's addresses with a country"),
+        ("is_lead", BOOL, "the lead affiliation is there (configured rule)"),
+    ),
+)
+
+LEAD_DISAGREEMENTS = Table(
+    "lead_disagreements",
+    ("record_id",),
+    "records whose lead country differs between two lead rules that both give an address "
+    "(results/tables/lead_disagreements.parquet)",
+    (
+        ("record_id", STR, "records.record_id"),
+        ("year", INT, "records.year"),
+        ("has_links", BOOL, "C1 author-address links present"),
+        ("first_author_pos", INT, "first C1 address of the first author"),
+        ("first_author_country", STR, "its country"),
+        ("first_address_pos", INT, "first C1 address"),
+        ("first_address_country", STR, "its country"),
+        ("reprint_pos", INT, "first reprint (corresponding) address"),
+        ("reprint_country", STR, "its country"),
+        ("lead_pos", INT, "the configured rule's lead address (with fallback)"),
+        ("lead_country", STR, "its country"),
+        ("lead_source", STR, "rule that gave the lead"),
+        ("first_author_vs_reprint", BOOL, "first-author and reprint countries differ"),
+        ("first_author_vs_first_address", BOOL, "first-author and first-address countries differ"),
+        ("first_address_vs_reprint", BOOL, "first-address and reprint countries differ"),
+    ),
+)
+
+CITATION_LINKS = Table(
+    "citation_links",
+    ("citing_dataset", "record_id", "ref_pos"),
+    "cited references of citing-dataset records linked to records of the dataset they cite "
+    "(results/tables/citation_links.parquet)",
+    (
+        ("citing_dataset", STR, "the citing dataset (classify.citing key)"),
+        ("record_id", STR, "the citing record"),
+        ("ref_pos", INT, "references.ref_pos"),
+        ("cited_dataset", STR, "the cited dataset"),
+        ("cited_record_id", STR, "the cited record"),
+        ("link_method", STR, "doi, or link_key (first author, year, volume, first page)"),
+    ),
+)
+
+_SLICE_COLUMNS: tuple[tuple[str, pl.DataType, str], ...] = (
+    ("granularity", STR, "year or period"),
+    ("period", STR, "the year, or the configured period label"),
+    ("first_year", INT, "first publication year of the slice"),
+    ("last_year", INT, "last publication year of the slice"),
+)
+_SLICE = tuple(name for name, _, _ in _SLICE_COLUMNS)
+_RANKED = (
+    ("records", INT, "records"),
+    ("records_fractional", F64, "fractional records (address share)"),
+)
+
+INDICATORS: tuple[Table, ...] = (
+    Table(
+        "outputs",
+        ("dataset", "focal", *_SLICE),
+        "records of each corpus dataset and of each focal country (pair) in it; world share",
+        (
+            ("dataset", STR, "corpus dataset"),
+            ("focal", STR, "focal country or pair"),
+            *_SLICE_COLUMNS,
+            ("records", INT, "records of the dataset"),
+            ("focal_records", INT, "of them with the focal country (full counting)"),
+            ("focal_records_fractional", F64, "fractional counting"),
+            ("world_share", F64, "focal_records / records"),
+            ("world_share_fractional", F64, "focal_records_fractional / records"),
+            ("field_records", INT, "records of the field dataset (classify.field_dataset)"),
+            ("field_focal_records", INT, "focal-country records of the field dataset"),
+            ("discipline_share", F64, "records / field_records"),
+            ("focal_discipline_share", F64, "focal_records / field_focal_records"),
+        ),
+    ),
+    Table(
+        "collaboration",
+        ("dataset", "focal", *_SLICE),
+        "the focal country's papers: ICP (X-led, other-led), non-ICP (single-affiliation, "
+        "domestic), single-author; ICP and lead shares, full and fractional",
+        (
+            ("dataset", STR, "corpus dataset"),
+            ("focal", STR, "focal country X"),
+            *_SLICE_COLUMNS,
+            ("papers", INT, "X-participated papers"),
+            ("icp", INT, "internationally collaborated"),
+            ("icp_x_led", INT, "ICP with the lead affiliation in X"),
+            ("icp_other_led", INT, "ICP led elsewhere"),
+            ("non_icp", INT, "all addresses in X"),
+            ("single_affiliation", INT, "non-ICP with one institution"),
+            ("domestic_collaboration", INT, "non-ICP with two or more institutions"),
+            ("single_author", INT, "papers with one author (any class)"),
+            ("lead_fallback", INT, "papers whose lead came from a fallback rule"),
+            ("papers_fractional", F64, "X's address share summed"),
+            ("icp_fractional", F64, "over ICP papers"),
+            ("icp_x_led_fractional", F64, "over X-led ICP papers"),
+            ("icp_share", F64, "icp / papers"),
+            ("lead_share", F64, "icp_x_led / icp"),
+            ("icp_share_fractional", F64, "icp_fractional / papers_fractional"),
+            ("lead_share_fractional", F64, "icp_x_led_fractional / icp_fractional"),
+        ),
+    ),
+    Table(
+        "pair_leads",
+        ("dataset", "focal", *_SLICE),
+        "papers with addresses in both focal countries: X-led, Y-led, other-led",
+        (
+            ("dataset", STR, "corpus dataset"),
+            ("focal", STR, "the pair X+Y"),
+            *_SLICE_COLUMNS,
+            ("papers", INT, "papers with addresses in X and Y"),
+            ("x_led", INT, "lead affiliation in X"),
+            ("y_led", INT, "lead affiliation in Y"),
+            ("other_led", INT, "lead elsewhere"),
+            ("lead_fallback", INT, "lead from a fallback rule"),
+            ("papers_fractional", F64, "X and Y's address share summed"),
+            ("x_led_fractional", F64, "over X-led papers"),
+            ("y_led_fractional", F64, "over Y-led papers"),
+            ("x_led_share", F64, "x_led / papers"),
+            ("y_led_share", F64, "y_led / papers"),
+            ("other_led_share", F64, "other_led / papers"),
+        ),
+    ),
+    Table(
+        "collaboration_types",
+        ("dataset", "focal", *_SLICE, "collab_type"),
+        "papers by collaboration type, for each focal country and for all papers (focal ALL)",
+        (
+            ("dataset", STR, "corpus dataset"),
+            ("focal", STR, "focal country, or ALL"),
+            *_SLICE_COLUMNS,
+            ("collab_type", STR, "domestic-single … quadrilateral+, or unknown"),
+            ("papers", INT, "papers"),
+            ("mean_countries", F64, "mean number of countries"),
+            ("share", F64, "of the focal country's papers in the slice"),
+        ),
+    ),
+    Table(
+        "partners",
+        ("dataset", "focal", *_SLICE, "rank"),
+        "top N partner countries of the focal country's ICP papers",
+        (
+            ("dataset", STR, "corpus dataset"),
+            ("focal", STR, "focal country"),
+            *_SLICE_COLUMNS,
+            ("rank", INT, "1 = most papers (classify.counting; ties by country code)"),
+            ("partner", STR, "partner country"),
+            *_RANKED,
+            ("icp", INT, "the focal country's ICP papers in the slice"),
+            ("share_of_icp", F64, "records / icp"),
+        ),
+    ),
+    Table(
+        "citing_countries",
+        ("dataset", *_SLICE, "rank"),
+        "top N countries of the records of each citing dataset, by the citing record's year",
+        (
+            ("dataset", STR, "citing dataset"),
+            *_SLICE_COLUMNS,
+            ("rank", INT, "1 = most citing records"),
+            ("country", STR, "country of a citing record's address"),
+            *_RANKED,
+            ("citing_records", INT, "citing records in the slice"),
+            ("share", F64, "records / citing_records"),
+        ),
+    ),
+    Table(
+        "citing_countries_by_cited",
+        ("citing_dataset", "cited_dataset", *_SLICE, "cited_lead", "rank"),
+        "top N countries of citing records, by the cited paper's period and lead",
+        (
+            ("citing_dataset", STR, "citing dataset"),
+            ("cited_dataset", STR, "dataset of the cited papers"),
+            *_SLICE_COLUMNS,
+            ("cited_lead", STR, "lead country of the cited paper (a focal country, other, all)"),
+            ("rank", INT, "1 = most citing records"),
+            ("country", STR, "country of the citing record"),
+            *_RANKED,
+            ("citing_records", INT, "distinct citing records of the group"),
+            ("share", F64, "records / citing_records"),
+        ),
+    ),
+    Table(
+        "highly_cited",
+        ("dataset", "focal", *_SLICE),
+        "highly cited papers of each focal country (pair): count, rate, led by the country",
+        (
+            ("dataset", STR, "corpus dataset"),
+            ("focal", STR, "focal country or pair"),
+            *_SLICE_COLUMNS,
+            ("papers", INT, "focal-country papers"),
+            ("hcp", INT, "highly cited among them"),
+            ("hcp_led", INT, "highly cited and led by the focal country (pair: by X)"),
+            ("basis_esi", INT, "papers judged by the exported ESI flag"),
+            ("basis_top_percent", INT, "papers judged by the top per cent by times cited"),
+            ("hcp_rate", F64, "hcp / papers"),
+            ("hcp_led_share", F64, "hcp_led / hcp"),
+            ("basis", STR, "in words, which basis was used"),
+        ),
+    ),
+    Table(
+        "funders",
+        ("dataset", *_SLICE, "rank"),
+        "top N normalised funders of each dataset",
+        (
+            ("dataset", STR, "dataset"),
+            *_SLICE_COLUMNS,
+            ("rank", INT, "1 = most records (ties by funder id)"),
+            ("funder_id", STR, "registry id"),
+            ("funder_name", STR, "registry name"),
+            ("funder_country", STR, "funder's country"),
+            ("records", INT, "records acknowledging the funder"),
+            ("dataset_records", INT, "records of the dataset in the slice"),
+            ("share", F64, "records / dataset_records"),
+        ),
+    ),
+    Table(
+        "funding_sources",
+        ("dataset", *_SLICE),
+        "records funded by X's agencies, Y's, both, others only, none",
+        (
+            ("dataset", STR, "dataset"),
+            *_SLICE_COLUMNS,
+            ("x", STR, "focal country X"),
+            ("y", STR, "focal country Y (null for one focal country)"),
+            ("records", INT, "records"),
+            ("funded", INT, "acknowledging any funder"),
+            ("by_x", INT, "a funder of X"),
+            ("by_y", INT, "a funder of Y"),
+            ("by_both", INT, "funders of X and Y (jointly funded)"),
+            ("by_x_only", INT, "X's and not Y's"),
+            ("by_y_only", INT, "Y's and not X's"),
+            ("by_others_only", INT, "funded, by neither X's nor Y's (or unmatched) funders"),
+            ("unfunded", INT, "no funder acknowledged"),
+            ("with_unmatched_funder", INT, "a funder not in the registry"),
+            ("funded_share", F64, "funded / records"),
+            ("by_x_share", F64, "by_x / records"),
+            ("by_y_share", F64, "by_y / records"),
+            ("by_both_share", F64, "by_both / records"),
+            ("by_others_only_share", F64, "by_others_only / records"),
+            ("unfunded_share", F64, "unfunded / records"),
+        ),
+    ),
+    Table(
+        "lead_rules",
+        ("dataset", *_SLICE),
+        "lead-rule quality: fallbacks and disagreements between the rules",
+        (
+            ("dataset", STR, "dataset"),
+            *_SLICE_COLUMNS,
+            ("records", INT, "records"),
+            ("no_address", INT, "records without any address"),
+            ("reprint_only", INT, "records classified by their reprint address"),
+            ("with_author_links", INT, "records with C1 author links"),
+            ("lead_fallback", INT, "records whose lead came from a fallback rule"),
+            ("first_author_vs_reprint", INT, "first-author and reprint countries differ"),
+            ("first_author_vs_first_address", INT, "first-author and first-C1 countries differ"),
+            ("first_address_vs_reprint", INT, "first-C1 and reprint countries differ"),
+            ("lead_fallback_share", F64, "lead_fallback / records"),
+        ),
+    ),
+)
+INDICATOR_BY_NAME = {table.name: table for table in INDICATORS}
+CLASSIFIED_TABLES: tuple[Table, ...] = (
+    PAPER_CLASSES,
+    COUNTRY_CREDIT,
+    LEAD_DISAGREEMENTS,
+    CITATION_LINKS,
+)
+
+
 def conform(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
     """Select and cast ``frame`` to the table's schema, failing loudly on a missing column."""
     missing = [name for name in table.schema.names() if name not in frame.columns]
@@ -565,7 +920,31 @@ def markdown() -> str:
         for name, dtype, meaning in table.columns:
             lines.append(f"| `{name}` | {dtype} | {meaning} |")
         lines.append("")
+    lines += _classified_markdown()
     return "\n".join(lines)
+
+
+def _classified_markdown() -> list[str]:
+    lines = [
+        "# Classification and indicators",
+        "",
+        "`paper_classes`, `country_credit`, `lead_disagreements` and `citation_links` are",
+        "written to `results/tables/`; each indicator to `results/indicators/<name>.parquet`",
+        "and `.csv`, sliced per year (`granularity` year) and per configured period.",
+        "",
+    ]
+    for table in (*CLASSIFIED_TABLES, *INDICATORS):
+        lines += [
+            f"## `{table.name}`",
+            "",
+            f"Key: {', '.join(table.key)}. Holds {table.holds}.",
+            "",
+            "| column | type | meaning |",
+            "|---|---|---|",
+        ]
+        lines += [f"| `{name}` | {dtype} | {meaning} |" for name, dtype, meaning in table.columns]
+        lines.append("")
+    return lines
 
 
 if __name__ == "__main__":

@@ -35,3 +35,16 @@ def scan_table(path: str | Path, table: Table) -> pl.LazyFrame:
     if found != table.schema:
         raise ValueError(f"{path}: schema differs from {table.name}: {found} != {table.schema}")
     return frame
+
+
+def write_table_csv(frame: pl.DataFrame, table: Table, path: str | Path) -> Path:
+    """Write ``frame`` as ``table`` to a CSV (sorted by the key, lists joined by '; ', atomic
+    rename): the same rows as its Parquet, for a spreadsheet."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = conform(frame, table).sort(list(table.key), maintain_order=True, nulls_last=True)
+    data = data.with_columns(pl.col(pl.List(pl.String)).list.join("; "))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    data.write_csv(tmp)
+    os.replace(tmp, path)
+    return path

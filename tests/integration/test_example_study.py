@@ -54,7 +54,7 @@ def _digest(path: Path) -> str:
 def test_both_runs_write_byte_identical_tables(two_runs: tuple[Path, Path]) -> None:
     first, second = two_runs
     names = sorted(p.name for p in (first / "tables").glob("*.parquet"))
-    tables = (*schemas.CANONICAL_TABLES, *schemas.MERGE_TABLES)
+    tables = (*schemas.CANONICAL_TABLES, *schemas.MERGE_TABLES, *schemas.CLASSIFIED_TABLES)
     assert names == sorted(f"{t.name}.parquet" for t in tables)
     for name in names:
         assert _digest(first / "tables" / name) == _digest(second / "tables" / name), name
@@ -304,3 +304,33 @@ def test_a_web_of_science_only_study_has_one_work_per_record(two_runs: tuple[Pat
     assert works["sources"].to_list() == [["wos"]] * works.height
     assert merge_accounting["merged"].sum() == 0
     assert merge_accounting["parsed"].sum() == records.height
+
+
+def test_indicators_are_byte_identical_across_core_counts(two_runs: tuple[Path, Path]) -> None:
+    first, second = two_runs
+    names = sorted(p.name for p in (first / "indicators").iterdir())
+    assert len(names) == 2 * len(schemas.INDICATORS)
+    for name in names:
+        assert _digest(first / "indicators" / name) == _digest(second / "indicators" / name), name
+
+
+def test_every_lead_and_citation_link_equals_the_truth(two_runs: tuple[Path, Path]) -> None:
+    classes = pl.read_parquet(two_runs[0] / "tables" / "paper_classes.parquet").filter(
+        pl.col("focal") == "CHN"
+    )
+    got = dict(classes.select("record_id", "lead_country").iter_rows())
+    source = dict(classes.select("record_id", "address_source").iter_rows())
+    truth = _truth("records.tsv")
+    with_c1 = [row for row in truth if row["lead_rule"] != "none"]
+    assert len(with_c1) > 1200
+    assert {row["ut"]: got[row["ut"]] for row in with_c1} == {
+        row["ut"]: row["lead_country"] for row in with_c1
+    }
+    # Records without C1 are classified by their reprint address, never dropped.
+    assert {source[row["ut"]] for row in truth if row["lead_rule"] == "none"} == {"reprint"}
+    links = pl.read_parquet(two_runs[0] / "tables" / "citation_links.parquet")
+    expected = {
+        (row["citing_ut"], int(row["ref_pos"]), row["cited_ut"]) for row in _truth("citations.tsv")
+    }
+    assert len(expected) > 300
+    assert set(links.select("record_id", "ref_pos", "cited_record_id").iter_rows()) == expected

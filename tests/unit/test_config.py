@@ -15,8 +15,8 @@ def test_misspelt_keys_are_named_with_a_suggestion() -> None:
         {"datasets": {"x": {"exports": ["e"], "querry": "q"}}, "prase": {}}, SCHEMA
     )
     assert problems == [
-        "config top level: unknown key 'prase' (did you mean 'parse'?); known keys: datasets, "
-        "merge, normalise, parse, sampling, study",
+        "config top level: unknown key 'prase' (did you mean 'parse'?); known keys: classify, "
+        "datasets, merge, normalise, parse, sampling, study",
         "config datasets.x: unknown key 'querry' (did you mean 'query'?); known keys: "
         "description, exports, query",
     ]

@@ -134,6 +134,8 @@ def test_adding_an_export_reruns_only_its_shard(tmp_path: Path) -> None:
         "normalise_funding": 1,
         "render_report": 1,
         **SAMPLING_JOBS,
+        "classify_papers": 1,
+        "compute_indicators": 1,
         "all": 1,
     }
     shard = shard_of(str(new.relative_to(tmp_path)), shards)
@@ -161,11 +163,14 @@ def test_changing_the_country_policy_reruns_only_normalisation(tmp_path: Path) -
     policy = {"country_policy": {"uk_nations": "separate"}}
     write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}}, normalise=policy)
     plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
-    # Funders are settled with the records' countries, so they follow; so does the pool.
+    # Funders are settled with the records' countries, so they follow; so do the pool and the
+    # classification.
     assert plan == {
         "normalise_addresses": 1,
         "normalise_funding": 1,
         **SAMPLING_JOBS,
+        "classify_papers": 1,
+        "compute_indicators": 1,
         "all": 1,
     }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
@@ -190,6 +195,8 @@ def test_editing_the_overrides_reruns_only_normalisation(tmp_path: Path) -> None
         "normalise_addresses": 1,
         "normalise_funding": 1,
         **SAMPLING_JOBS,
+        "classify_papers": 1,
+        "compute_indicators": 1,
         "all": 1,
     }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
@@ -219,5 +226,7 @@ def test_ten_thousand_files_plan_one_job_per_shard(tmp_path: Path) -> None:
         "normalise_funding": 1,
         "render_report": 1,
         **SAMPLING_JOBS,
+        "classify_papers": 1,
+        "compute_indicators": 1,
         "all": 1,
     }

@@ -112,3 +112,26 @@ def exclusion_inputs(wildcards):
 # Merge across sources (workflow/rules/merge.smk).
 MERGE_CODE = code_version([SRC / "merge.py", SRC / "schemas.py", SRC / "tableio.py"])
 MERGE_TABLES = {t.name: f"results/tables/{t.name}.parquet" for t in schemas.MERGE_TABLES}
+# Classification and indicators (issue 4).
+CLASSIFY_CODE = code_version(
+    [*SRC.joinpath("classify").glob("*.py"), SRC / "schemas.py", SRC / "tableio.py"]
+)
+CLASSIFIED = {t.name: f"results/tables/{t.name}.parquet" for t in schemas.CLASSIFIED_TABLES}
+INDICATOR_FILES = {
+    **{t.name: f"results/indicators/{t.name}.parquet" for t in schemas.INDICATORS},
+    **{f"{t.name}_csv": f"results/indicators/{t.name}.csv" for t in schemas.INDICATORS},
+}
+
+
+def indicator_settings():
+    """The classify settings the indicators use (not the lead rule: that is classification's)."""
+    classify = config["classify"]
+    return {
+        "counting": classify["counting"],
+        "top_n": classify["top_n"],
+        "citing": dict(classify["citing"]),
+        "field_dataset": classify["field_dataset"],
+        "hcp_method": classify["highly_cited"]["method"],
+        "top_percent": classify["highly_cited"]["top_percent"],
+        "reference_datasets": list(classify["highly_cited"]["reference_datasets"]),
+    }

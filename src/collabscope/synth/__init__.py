@@ -7,6 +7,7 @@ locale), so the same seed gives the same bytes.
 
     python -m collabscope.synth example --out resources/example [--seed 20011]
     python -m collabscope.synth corpus --out DIR --records N [--per-file 500] [--format plain|tab]
+    python -m collabscope.synth marginals --out DIR [--preset figure2] [--seed 2]
 """
 
 from __future__ import annotations
@@ -37,8 +38,17 @@ def main(argv: list[str] | None = None) -> None:
     corpus.add_argument("--format", choices=["plain", "tab"], default="plain")
     corpus.add_argument("--seed", type=int, default=1)
     corpus.add_argument("--workers", type=int, default=None)
+    marginals = sub.add_parser("marginals", help="a corpus with given class counts (Figure 2)")
+    marginals.add_argument("--out", type=Path, required=True)
+    marginals.add_argument("--preset", choices=["figure2"], default="figure2")
+    marginals.add_argument("--seed", type=int, default=2)
     args = parser.parse_args(argv)
     start = time.perf_counter()
+    if args.command == "marginals":
+        from collabscope.synth.marginals import FIGURE2, generate_marginals_corpus
+
+        print(generate_marginals_corpus(args.out, FIGURE2, seed=args.seed))
+        return
     if args.command == "example":
         print(generate_example_study(args.out, seed=args.seed))
         return

@@ -1,0 +1,1 @@
+"""Classification of papers by collaboration and the period-sliced indicators built on it."""

@@ -1,0 +1,597 @@
+"""Indicators per year and per configured period, from the paper classes.
+
+Each function returns one indicator table (a LazyFrame with the schema of the same name in
+:mod:`collabscope.schemas`). Rows are sliced twice: ``granularity = year`` (``period`` is the
+year) and ``granularity = period`` (``period`` is the configured label); ``first_year`` and
+``last_year`` say which years a row covers. Records without a year are in no slice.
+
+Corpus datasets are all configured datasets that are not citing datasets; citing datasets
+are the keys of ``classify.citing`` (citing dataset -> the dataset whose papers they cite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from collabscope.parse.cited_references import reference_link_key
+
+SLICE = ["granularity", "period", "first_year", "last_year"]
+COUNTINGS = ("full", "fractional")
+
+
+def period_years(periods: Sequence[Mapping[str, object]]) -> pl.LazyFrame:
+    """year -> period label, first and last year of its period."""
+    frame = pl.LazyFrame(
+        {
+            "period": [str(p["label"]) for p in periods],
+            "first_year": [int(p["first"]) for p in periods],  # type: ignore[call-overload]
+            "last_year": [int(p["last"]) for p in periods],  # type: ignore[call-overload]
+        },
+        schema={"period": pl.String, "first_year": pl.Int64, "last_year": pl.Int64},
+    )
+    return frame.with_columns(
+        year=pl.int_ranges("first_year", pl.col("last_year") + 1, dtype=pl.Int64)
+    ).explode("year")
+
+
+def sliced(
+    frame: pl.LazyFrame, periods: Sequence[Mapping[str, object]], year: str = "year"
+) -> pl.LazyFrame:
+    """Each row once per year and once per the period holding its year (none if in none)."""
+    yearly = frame.filter(pl.col(year).is_not_null()).with_columns(
+        granularity=pl.lit("year"),
+        period=pl.col(year).cast(pl.String),
+        first_year=pl.col(year),
+        last_year=pl.col(year),
+    )
+    by_period = frame.join(
+        period_years(periods).rename({"year": year}), on=year, how="inner"
+    ).with_columns(granularity=pl.lit("period"))
+    columns = yearly.collect_schema().names()
+    return pl.concat([yearly, by_period.select(columns)], how="vertical")
+
+
+def _fsum(expr: pl.Expr) -> pl.Expr:
+    """A sum of fractional credits, rounded to 1e-6: a parallel float sum depends on the order
+    of its partial sums, and outputs must not depend on the thread count."""
+    return expr.sum().round(6)
+
+
+def _share(part: str, whole: str) -> pl.Expr:
+    return pl.when(pl.col(whole) > 0).then(pl.col(part) / pl.col(whole))
+
+
+def _ranked(
+    frame: pl.LazyFrame, group: list[str], key: str, counting: str, top_n: int
+) -> pl.LazyFrame:
+    """Rank within ``group`` by the configured counting (ties broken by ``key``), keep top N."""
+    value = "records" if counting == "full" else "records_fractional"
+    return (
+        frame.sort([*group, value, key], descending=[False] * len(group) + [True, False])
+        .with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(group))
+        .filter(pl.col("rank") <= top_n)
+    )
+
+
+def class_slices(
+    classes: pl.LazyFrame, membership: pl.LazyFrame, periods: Sequence[Mapping[str, object]]
+) -> pl.LazyFrame:
+    """The paper classes of each dataset's records, sliced by year and period: what most
+    indicators aggregate (lazy: each pushes its own filters and columns into the join)."""
+    return sliced(membership.join(classes, on="record_id"), periods)
+
+
+def outputs(slices: pl.LazyFrame, field_dataset: str | None = None) -> pl.LazyFrame:
+    """Records of each dataset, papers of each focal country (and pair), world share, and the
+    share of the dataset (discipline) within the field dataset when one is configured."""
+    counts = (
+        slices.group_by("dataset", "focal", *SLICE)
+        .agg(
+            records=pl.len().cast(pl.Int64),
+            focal_records=pl.col("participated").sum().cast(pl.Int64),
+            focal_records_fractional=_fsum(pl.col("credit_fractional")),
+        )
+        .with_columns(
+            world_share=_share("focal_records", "records"),
+            world_share_fractional=_share("focal_records_fractional", "records"),
+        )
+    )
+    if field_dataset:
+        field = counts.filter(pl.col("dataset") == field_dataset).select(
+            "focal",
+            *SLICE,
+            field_records="records",
+            field_focal_records="focal_records",
+        )
+        counts = counts.join(field, on=["focal", *SLICE], how="left")
+    else:
+        counts = counts.with_columns(
+            field_records=pl.lit(None, pl.Int64), field_focal_records=pl.lit(None, pl.Int64)
+        )
+    return counts.with_columns(
+        discipline_share=_share("records", "field_records"),
+        focal_discipline_share=_share("focal_records", "field_focal_records"),
+    )
+
+
+def collaboration(slices: pl.LazyFrame) -> pl.LazyFrame:
+    """The seed's Figure 2 per focal country: ICP (X-led, other-led) and non-ICP
+    (single-affiliation, domestic collaboration), single-author papers, ICP share and lead
+    share, full and fractional."""
+    cat = pl.col("category")
+    frac = pl.col("credit_fractional")
+    return (
+        slices.filter((pl.col("scope") == "country") & pl.col("participated"))
+        .group_by("dataset", "focal", *SLICE)
+        .agg(
+            papers=pl.len().cast(pl.Int64),
+            icp=pl.col("international").sum().cast(pl.Int64),
+            icp_x_led=(cat == "icp_x_led").sum().cast(pl.Int64),
+            icp_other_led=(cat == "icp_other_led").sum().cast(pl.Int64),
+            non_icp=(~pl.col("international")).sum().cast(pl.Int64),
+            single_affiliation=(cat == "single_affiliation").sum().cast(pl.Int64),
+            domestic_collaboration=(cat == "domestic_collaboration").sum().cast(pl.Int64),
+            single_author=pl.col("single_author").sum().cast(pl.Int64),
+            lead_fallback=pl.col("lead_fallback").sum().cast(pl.Int64),
+            papers_fractional=_fsum(frac),
+            icp_fractional=_fsum(frac.filter(pl.col("international"))),
+            icp_x_led_fractional=_fsum(frac.filter(cat == "icp_x_led")),
+        )
+        .with_columns(
+            icp_share=_share("icp", "papers"),
+            lead_share=_share("icp_x_led", "icp"),
+            icp_share_fractional=_share("icp_fractional", "papers_fractional"),
+            lead_share_fractional=_share("icp_x_led_fractional", "icp_fractional"),
+        )
+    )
+
+
+def pair_leads(slices: pl.LazyFrame) -> pl.LazyFrame:
+    """Papers with addresses in both focal countries: X-led, Y-led, other-led."""
+    cat = pl.col("category")
+    frac = pl.col("credit_fractional")
+    return (
+        slices.filter((pl.col("scope") == "pair") & pl.col("participated"))
+        .group_by("dataset", "focal", *SLICE)
+        .agg(
+            papers=pl.len().cast(pl.Int64),
+            x_led=(cat == "x_led").sum().cast(pl.Int64),
+            y_led=(cat == "y_led").sum().cast(pl.Int64),
+            other_led=(cat == "other_led").sum().cast(pl.Int64),
+            lead_fallback=pl.col("lead_fallback").sum().cast(pl.Int64),
+            papers_fractional=_fsum(frac),
+            x_led_fractional=_fsum(frac.filter(cat == "x_led")),
+            y_led_fractional=_fsum(frac.filter(cat == "y_led")),
+        )
+        .with_columns(
+            x_led_share=_share("x_led", "papers"),
+            y_led_share=_share("y_led", "papers"),
+            other_led_share=_share("other_led", "papers"),
+        )
+    )
+
+
+def collaboration_types(slices: pl.LazyFrame, focal: Sequence[str]) -> pl.LazyFrame:
+    """Papers by collaboration type (domestic-single … quadrilateral+) for each focal country's
+    papers and for all papers of the dataset (focal ``ALL``); type ``unknown`` for papers
+    without a known country."""
+    columns = ["dataset", "focal", *SLICE, "collab_type", "n_countries"]
+    country_rows = slices.filter((pl.col("scope") == "country") & pl.col("participated"))
+    # Every record has one row per focal country: the first focal country's rows are all.
+    all_rows = slices.filter(pl.col("focal") == focal[0]).with_columns(focal=pl.lit("ALL"))
+    return (
+        pl.concat([country_rows.select(columns), all_rows.select(columns)])
+        .with_columns(pl.col("collab_type").fill_null("unknown"))
+        .group_by("dataset", "focal", *SLICE, "collab_type")
+        .agg(
+            papers=pl.len().cast(pl.Int64),
+            mean_countries=pl.col("n_countries").mean(),
+        )
+        .with_columns(
+            share=pl.col("papers") / pl.col("papers").sum().over("dataset", "focal", *SLICE)
+        )
+    )
+
+
+def partners(slices: pl.LazyFrame, credit: pl.LazyFrame, top_n: int, counting: str) -> pl.LazyFrame:
+    """Top N partner countries of each focal country's internationally collaborated papers."""
+    icp_sliced = slices.filter(
+        (pl.col("scope") == "country") & pl.col("international").fill_null(False)
+    ).select("dataset", "record_id", "focal", *SLICE)
+    totals = icp_sliced.group_by("dataset", "focal", *SLICE).agg(icp=pl.len().cast(pl.Int64))
+    rows = (
+        icp_sliced.join(credit.select("record_id", "country", "credit_fractional"), on="record_id")
+        .filter(pl.col("country") != pl.col("focal"))
+        .group_by("dataset", "focal", *SLICE, pl.col("country").alias("partner"))
+        .agg(
+            records=pl.len().cast(pl.Int64),
+            records_fractional=_fsum(pl.col("credit_fractional")),
+        )
+        .join(totals, on=["dataset", "focal", *SLICE])
+        .with_columns(share_of_icp=_share("records", "icp"))
+    )
+    return _ranked(rows, ["dataset", "focal", *SLICE], "partner", counting, top_n)
+
+
+def citing_countries(
+    credit: pl.LazyFrame,
+    records: pl.LazyFrame,
+    membership: pl.LazyFrame,
+    citing: Sequence[str],
+    periods: Sequence[Mapping[str, object]],
+    top_n: int,
+    counting: str,
+) -> pl.LazyFrame:
+    """Countries of the records of each citing dataset, by the citing record's year."""
+    base = membership.filter(pl.col("dataset").is_in(list(citing))).join(
+        records.select("record_id", "year"), on="record_id"
+    )
+    base = sliced(base, periods)
+    totals = base.group_by("dataset", *SLICE).agg(citing_records=pl.len().cast(pl.Int64))
+    rows = (
+        base.join(credit.select("record_id", "country", "credit_fractional"), on="record_id")
+        .group_by("dataset", *SLICE, "country")
+        .agg(
+            records=pl.len().cast(pl.Int64),
+            records_fractional=_fsum(pl.col("credit_fractional")),
+        )
+        .join(totals, on=["dataset", *SLICE])
+        .with_columns(share=_share("records", "citing_records"))
+    )
+    return _ranked(rows, ["dataset", *SLICE], "country", counting, top_n)
+
+
+def record_link_keys(records: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.LazyFrame:
+    """record_id, doi and the author-year-volume-page key a cited reference to it would carry."""
+    first_author = authorships.filter(pl.col("position") == 1).select(
+        "record_id", pl.col("name").alias("first_author")
+    )
+    return (
+        records.select(
+            "record_id",
+            "doi",
+            "year",
+            "volume",
+            pl.coalesce("start_page", "article_number").alias("page"),
+        )
+        .join(first_author, on="record_id", how="left")
+        .with_columns(link_key=reference_link_key())
+        .select("record_id", "doi", "link_key")
+    )
+
+
+def _unique_target(keys: pl.LazyFrame, column: str) -> pl.LazyFrame:
+    """``column`` -> the one record carrying it; a value carried by two records links nothing."""
+    return (
+        keys.filter(pl.col(column).is_not_null())
+        .group_by(column)
+        .agg(pl.col("record_id").min(), pl.len().alias("n"))
+        .filter(pl.col("n") == 1)
+        .select(column, pl.col("record_id").alias("cited_record_id"))
+    )
+
+
+def citation_links(
+    references: pl.LazyFrame,
+    records: pl.LazyFrame,
+    authorships: pl.LazyFrame,
+    membership: pl.LazyFrame,
+    citing: Mapping[str, str],
+) -> pl.LazyFrame:
+    """Cited references of each citing dataset's records linked to the cited dataset's records:
+    by DOI, else by the author-year-volume-page key (a key or DOI shared by two cited records
+    links neither)."""
+    keys = record_link_keys(records, authorships)
+    frames = []
+    for citing_dataset, cited_dataset in sorted(citing.items()):
+        refs = references.select("record_id", "ref_pos", "doi", "link_key").join(
+            membership.filter(pl.col("dataset") == citing_dataset), on="record_id", how="semi"
+        )
+        corpus = keys.join(
+            membership.filter(pl.col("dataset") == cited_dataset), on="record_id", how="semi"
+        )
+        by_doi = refs.join(_unique_target(corpus, "doi"), on="doi", how="inner").with_columns(
+            link_method=pl.lit("doi")
+        )
+        by_key = (
+            refs.join(by_doi, on=["record_id", "ref_pos"], how="anti")
+            .join(_unique_target(corpus, "link_key"), on="link_key", how="inner")
+            .with_columns(link_method=pl.lit("link_key"))
+        )
+        frames.append(
+            pl.concat([by_doi, by_key], how="vertical")
+            .filter(pl.col("record_id") != pl.col("cited_record_id"))
+            .select(
+                pl.lit(citing_dataset).alias("citing_dataset"),
+                "record_id",
+                "ref_pos",
+                pl.lit(cited_dataset).alias("cited_dataset"),
+                "cited_record_id",
+                "link_method",
+            )
+        )
+    if not frames:
+        return pl.LazyFrame(
+            schema={
+                "citing_dataset": pl.String,
+                "record_id": pl.String,
+                "ref_pos": pl.Int64,
+                "cited_dataset": pl.String,
+                "cited_record_id": pl.String,
+                "link_method": pl.String,
+            }
+        )
+    return pl.concat(frames, how="vertical")
+
+
+def citing_countries_by_cited(
+    links: pl.LazyFrame,
+    classes: pl.LazyFrame,
+    credit: pl.LazyFrame,
+    periods: Sequence[Mapping[str, object]],
+    top_n: int,
+    counting: str,
+    focal: Sequence[str],
+) -> pl.LazyFrame:
+    """Countries of the citing records, by the period of the cited paper and by the cited
+    paper's lead country (a focal country, ``other``, or ``all``). A citing record counts once
+    per group however many of the group's papers it cites."""
+    lead = pl.col("lead_country")
+    profile = classes.filter(pl.col("focal") == focal[0]).select(
+        pl.col("record_id").alias("cited_record_id"),
+        pl.col("year"),
+        pl.when(lead.is_in(list(focal))).then(lead).otherwise(pl.lit("other")).alias("cited_lead"),
+    )
+    pairs = links.select("citing_dataset", "cited_dataset", "record_id", "cited_record_id").join(
+        profile, on="cited_record_id"
+    )
+    pairs = pl.concat([pairs, pairs.with_columns(cited_lead=pl.lit("all"))], how="vertical")
+    group = ["citing_dataset", "cited_dataset", *SLICE, "cited_lead"]
+    distinct = sliced(pairs, periods).select(*group, "record_id").unique()
+    totals = distinct.group_by(group).agg(citing_records=pl.len().cast(pl.Int64))
+    rows = (
+        distinct.join(credit.select("record_id", "country", "credit_fractional"), on="record_id")
+        .group_by(*group, "country")
+        .agg(
+            records=pl.len().cast(pl.Int64),
+            records_fractional=_fsum(pl.col("credit_fractional")),
+        )
+        .join(totals, on=group)
+        .with_columns(share=_share("records", "citing_records"))
+    )
+    return _ranked(rows, group, "country", counting, top_n)
+
+
+def highly_cited_flags(
+    records: pl.LazyFrame,
+    membership: pl.LazyFrame,
+    reference_datasets: Sequence[str],
+    method: str,
+    top_percent: float,
+) -> pl.LazyFrame:
+    """Per record: ``hcp`` and its ``hcp_basis``. ``esi``: the exported HC flag (missing = not
+    highly cited); ``top_percent``: the top ``top_percent``% by times cited within publication
+    year and subject category of the reference datasets' records (ties at the threshold all
+    in, never a paper cited zero times); ``auto``: the HC flag where exported, else the top
+    per cent."""
+    reference = (
+        records.join(
+            membership.filter(pl.col("dataset").is_in(list(reference_datasets))),
+            on="record_id",
+            how="semi",
+        )
+        .select("record_id", "year", "times_cited", "subject_categories")
+        .with_columns(
+            pl.when(pl.col("subject_categories").list.len() > 0)
+            .then(pl.col("subject_categories"))
+            .otherwise(pl.lit(["(none)"], dtype=pl.List(pl.String)))
+        )
+        .explode("subject_categories")
+        .filter(pl.col("year").is_not_null())
+    )
+    cites = pl.col("times_cited").fill_null(0)
+    group = ["year", "subject_categories"]
+    top = (
+        reference.with_columns(
+            rank=cites.rank(method="min", descending=True).over(group),
+            n=pl.len().over(group),
+        )
+        .filter(
+            (pl.col("rank") <= (pl.col("n") * (top_percent / 100.0)).ceil().clip(lower_bound=1))
+            & (cites > 0)
+        )
+        .select("record_id")
+        .unique()
+        .with_columns(top=pl.lit(True))
+    )
+    frame = (
+        records.select("record_id", "highly_cited")
+        .join(top, on="record_id", how="left")
+        .with_columns(pl.col("top").fill_null(False))
+    )
+    if method == "esi":
+        return frame.select(
+            "record_id",
+            hcp=pl.col("highly_cited").fill_null(False),
+            hcp_basis=pl.lit("esi"),
+        )
+    if method == "top_percent":
+        return frame.select("record_id", hcp=pl.col("top"), hcp_basis=pl.lit("top_percent"))
+    if method != "auto":
+        raise ValueError(f"unknown highly-cited method {method!r}")
+    return frame.select(
+        "record_id",
+        hcp=pl.coalesce("highly_cited", "top"),
+        hcp_basis=pl.when(pl.col("highly_cited").is_not_null())
+        .then(pl.lit("esi"))
+        .otherwise(pl.lit("top_percent")),
+    )
+
+
+def highly_cited(slices: pl.LazyFrame, flags: pl.LazyFrame, top_percent: float) -> pl.LazyFrame:
+    """Highly cited papers of each focal country (and pair): count, rate, and how many and
+    what share of them the focal country led (for the pair: X-led); which basis was used."""
+    base = (
+        slices.filter(pl.col("participated"))
+        .select("dataset", "record_id", "focal", "scope", *SLICE, "category", "led_by")
+        .join(flags, on="record_id", how="left")
+    )
+    led = (
+        pl.when(pl.col("scope") == "pair")
+        .then(pl.col("category") == "x_led")
+        .otherwise(pl.col("led_by") == pl.col("focal"))
+    )
+    return (
+        base.group_by("dataset", "focal", *SLICE)
+        .agg(
+            papers=pl.len().cast(pl.Int64),
+            hcp=pl.col("hcp").sum().cast(pl.Int64),
+            hcp_led=(pl.col("hcp") & led).sum().cast(pl.Int64),
+            basis_esi=(pl.col("hcp_basis") == "esi").sum().cast(pl.Int64),
+            basis_top_percent=(pl.col("hcp_basis") == "top_percent").sum().cast(pl.Int64),
+        )
+        .with_columns(
+            hcp_rate=_share("hcp", "papers"),
+            hcp_led_share=_share("hcp_led", "hcp"),
+            basis=pl.when(pl.col("basis_top_percent") == 0)
+            .then(pl.lit("ESI highly cited flag (HC)"))
+            .when(pl.col("basis_esi") == 0)
+            .then(pl.lit(f"top {top_percent:g}% by times cited within year and category"))
+            .otherwise(
+                pl.lit(
+                    f"ESI flag where exported, else top {top_percent:g}% by times cited "
+                    "within year and category"
+                )
+            ),
+        )
+    )
+
+
+def funders(
+    funding: pl.LazyFrame,
+    records: pl.LazyFrame,
+    membership: pl.LazyFrame,
+    periods: Sequence[Mapping[str, object]],
+    top_n: int,
+) -> pl.LazyFrame:
+    """Top N normalised funders of each dataset: records acknowledging them and their share of
+    the dataset's records (funders not matched to the registry are not ranked; see the review
+    queue)."""
+    matched = funding.filter(pl.col("funder_id").is_not_null()).select(
+        "record_id", "funder_id", "funder_name", "funder_country"
+    )
+    base = sliced(membership.join(records.select("record_id", "year"), on="record_id"), periods)
+    totals = base.group_by("dataset", *SLICE).agg(dataset_records=pl.len().cast(pl.Int64))
+    rows = (
+        base.join(matched, on="record_id")
+        .group_by("dataset", *SLICE, "funder_id")
+        .agg(
+            pl.col("funder_name").first(),
+            pl.col("funder_country").first(),
+            records=pl.col("record_id").n_unique().cast(pl.Int64),
+        )
+        .join(totals, on=["dataset", *SLICE])
+        .with_columns(share=_share("records", "dataset_records"))
+    )
+    return _ranked(rows, ["dataset", *SLICE], "funder_id", "full", top_n)
+
+
+def funding_sources(
+    funding: pl.LazyFrame,
+    records: pl.LazyFrame,
+    membership: pl.LazyFrame,
+    periods: Sequence[Mapping[str, object]],
+    focal: Sequence[str],
+) -> pl.LazyFrame:
+    """Records funded by X's agencies, by Y's, by both (jointly), by others only, and unfunded
+    (no funding acknowledged). A funder not matched to the registry counts as 'other'."""
+    x = focal[0]
+    y = focal[1] if len(focal) == 2 else None
+    per_record = funding.group_by("record_id").agg(
+        by_x=(pl.col("funder_country") == x).any(),
+        by_y=(pl.col("funder_country") == y).any() if y else pl.lit(False),
+        unmatched=pl.col("funder_id").is_null().any(),
+    )
+    base = (
+        membership.join(records.select("record_id", "year"), on="record_id")
+        .join(per_record, on="record_id", how="left")
+        .with_columns(
+            funded=pl.col("by_x").is_not_null(),
+            by_x=pl.col("by_x").fill_null(False),
+            by_y=pl.col("by_y").fill_null(False),
+            unmatched=pl.col("unmatched").fill_null(False),
+        )
+    )
+    bx, by = pl.col("by_x"), pl.col("by_y")
+    frame = (
+        sliced(base, periods)
+        .group_by("dataset", *SLICE)
+        .agg(
+            records=pl.len().cast(pl.Int64),
+            funded=pl.col("funded").sum().cast(pl.Int64),
+            by_x=bx.sum().cast(pl.Int64),
+            by_y=by.sum().cast(pl.Int64),
+            by_both=(bx & by).sum().cast(pl.Int64),
+            by_x_only=(bx & ~by).sum().cast(pl.Int64),
+            by_y_only=(by & ~bx).sum().cast(pl.Int64),
+            by_others_only=(pl.col("funded") & ~bx & ~by).sum().cast(pl.Int64),
+            unfunded=(~pl.col("funded")).sum().cast(pl.Int64),
+            with_unmatched_funder=pl.col("unmatched").sum().cast(pl.Int64),
+        )
+        .with_columns(
+            x=pl.lit(x),
+            y=pl.lit(y, pl.String),
+            **{
+                f"{name}_share": _share(name, "records")
+                for name in ("funded", "by_x", "by_y", "by_both", "by_others_only", "unfunded")
+            },
+        )
+    )
+    if y is None:
+        frame = frame.with_columns(
+            [pl.lit(None, pl.Int64).alias(c) for c in ("by_y", "by_both", "by_x_only", "by_y_only")]
+            + [pl.lit(None, pl.Float64).alias(c) for c in ("by_y_share", "by_both_share")]
+        )
+    return frame
+
+
+def lead_rules(
+    classes: pl.LazyFrame,
+    disagreements: pl.LazyFrame,
+    membership: pl.LazyFrame,
+    periods: Sequence[Mapping[str, object]],
+    focal: Sequence[str],
+) -> pl.LazyFrame:
+    """How often the lead rules disagree on the lead country and how often the configured rule
+    fell back, per dataset: the quality note behind every X-led count."""
+    profile = (
+        classes.filter(pl.col("focal") == focal[0])  # one row per record
+        .select("record_id", "year", "address_source", "has_links", "lead_fallback")
+        .join(
+            disagreements.select(
+                "record_id",
+                "first_author_vs_reprint",
+                "first_author_vs_first_address",
+                "first_address_vs_reprint",
+            ),
+            on="record_id",
+            how="left",
+        )
+    )
+    base = membership.join(profile, on="record_id")
+    flags = ("first_author_vs_reprint", "first_author_vs_first_address", "first_address_vs_reprint")
+    return (
+        sliced(base, periods)
+        .group_by("dataset", *SLICE)
+        .agg(
+            records=pl.len().cast(pl.Int64),
+            no_address=(pl.col("address_source") == "none").sum().cast(pl.Int64),
+            reprint_only=(pl.col("address_source") == "reprint").sum().cast(pl.Int64),
+            with_author_links=pl.col("has_links").sum().cast(pl.Int64),
+            lead_fallback=pl.col("lead_fallback").sum().cast(pl.Int64),
+            **{f"{flag}": pl.col(flag).fill_null(False).sum().cast(pl.Int64) for flag in flags},
+        )
+        .with_columns(lead_fallback_share=_share("lead_fallback", "records"))
+    )

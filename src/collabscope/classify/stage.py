@@ -1,0 +1,258 @@
+"""Stage functions of classification and indicators: tables in, tables out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from collabscope import schemas
+from collabscope.classify import indicators as ind
+from collabscope.classify.papers import (
+    classify_papers as classify,
+)
+from collabscope.classify.papers import (
+    country_credit,
+    lead_addresses,
+    lead_disagreements,
+    record_profile,
+    with_credit,
+)
+from collabscope.errors import UserInputError
+from collabscope.tableio import scan_table, write_table, write_table_csv
+
+log = logging.getLogger(__name__)
+# The columns of paper_classes the indicators read (not the country lists, which are costly).
+INDICATOR_CLASS_COLUMNS = (
+    "record_id",
+    "focal",
+    "scope",
+    "year",
+    "single_author",
+    "address_source",
+    "n_countries",
+    "collab_type",
+    "has_links",
+    "lead_country",
+    "lead_fallback",
+    "participated",
+    "international",
+    "category",
+    "led_by",
+    "credit_fractional",
+)
+
+
+def _record_index(records: pl.LazyFrame) -> pl.Enum:
+    """An Enum of every record_id: cast to it, ids join and group as integers (several times
+    faster than the 19-character strings) and cast back to strings for free at the end."""
+    ids = records.select("record_id").collect()["record_id"]
+    return pl.Enum(ids)
+
+
+def _by_index(frame: pl.LazyFrame, index: pl.Enum, column: str = "record_id") -> pl.LazyFrame:
+    return frame.with_columns(pl.col(column).cast(index))
+
+
+def _by_id(frame: pl.DataFrame, column: str = "record_id") -> pl.DataFrame:
+    return frame.with_columns(pl.col(column).cast(pl.String))
+
+
+def classify_papers(
+    records: str | Path,
+    author_address: str | Path,
+    addresses: str | Path,
+    focal: Sequence[str],
+    lead_rule: str,
+    outputs: Mapping[str, str | Path],
+) -> dict[str, int]:
+    """Write paper_classes, country_credit and lead_disagreements; return summary counts."""
+    index = _record_index(scan_table(records, schemas.RECORDS))
+    recs = _by_index(
+        scan_table(records, schemas.RECORDS).select("record_id", "year", "n_authors"), index
+    ).collect()
+    links = _by_index(scan_table(author_address, schemas.AUTHOR_ADDRESS), index).collect()
+    located = _by_index(
+        scan_table(addresses, schemas.ADDRESSES_NORMALISED).select(
+            "record_id", "address_pos", "kind", "raw", "organisation", "country", "institution_id"
+        ),
+        index,
+    ).collect()
+    leads = lead_addresses(located.lazy(), links.lazy(), lead_rule).collect()
+    credit = country_credit(located.lazy(), leads.lazy()).collect()
+    profile = record_profile(recs.lazy(), located.lazy(), leads.lazy())
+    classes = with_credit(classify(profile, focal), credit.lazy(), focal).collect()
+    disagreements = lead_disagreements(leads.lazy(), recs.lazy()).collect()
+    classes, credit, disagreements = (_by_id(frame) for frame in (classes, credit, disagreements))
+    write_table(classes, schemas.PAPER_CLASSES, outputs["paper_classes"])
+    write_table(credit, schemas.COUNTRY_CREDIT, outputs["country_credit"])
+    write_table(disagreements, schemas.LEAD_DISAGREEMENTS, outputs["lead_disagreements"])
+    summary = {
+        "records": classes["record_id"].n_unique(),
+        "no_address": int(
+            classes.filter(pl.col("address_source") == "none")["record_id"].n_unique()
+        ),
+        "lead_disagreements": disagreements.height,
+        **{
+            f"{focal_}": int(n)
+            for focal_, n in classes.group_by("focal")
+            .agg(pl.col("participated").sum())
+            .sort("focal")
+            .iter_rows()
+        },
+    }
+    log.info("classified (lead rule %s, focal %s): %s", lead_rule, list(focal), summary)
+    return summary
+
+
+def _check_datasets(settings: Mapping[str, Any], configured: set[str]) -> None:
+    named = [("classify.citing", name) for pair in settings["citing"].items() for name in pair] + [
+        ("classify.highly_cited.reference_datasets", n) for n in settings["reference_datasets"]
+    ]
+    if settings["field_dataset"]:
+        named.append(("classify.field_dataset", settings["field_dataset"]))
+    for key, name in named:
+        if name not in configured:
+            raise UserInputError(
+                "config",
+                f"{key}: {name!r} is not a configured dataset "
+                f"(configured: {', '.join(sorted(configured))})",
+            )
+
+
+def compute_indicators(
+    tables: Mapping[str, str | Path],
+    focal: Sequence[str],
+    periods: Sequence[Mapping[str, Any]],
+    settings: Mapping[str, Any],
+    outputs: Mapping[str, str | Path],
+) -> dict[str, int]:
+    """Every indicator as Parquet and CSV (``outputs[name]`` and ``outputs[name + '_csv']``)
+    and the citation links table; return rows per indicator.
+
+    ``settings``: counting (full|fractional, how top-N lists are ranked), top_n, citing
+    ({citing dataset: cited dataset}), field_dataset ('' for none), hcp_method
+    (auto|esi|top_percent), top_percent, reference_datasets (for the top per cent; empty:
+    all corpus datasets).
+    """
+    configured = set(
+        scan_table(tables["datasets"], schemas.DATASETS).select("dataset").collect()["dataset"]
+    )
+    _check_datasets(settings, configured)
+    citing = dict(settings["citing"])
+    corpus = sorted(configured - set(citing))
+    counting, top_n = settings["counting"], int(settings["top_n"])
+    index = _record_index(scan_table(tables["records"], schemas.RECORDS))
+    membership = (
+        _by_index(scan_table(tables["dataset_records"], schemas.DATASET_RECORDS), index)
+        .collect()
+        .lazy()
+    )
+    corpus_members = membership.filter(pl.col("dataset").is_in(corpus))
+    records = (
+        _by_index(scan_table(tables["records"], schemas.RECORDS), index)
+        .select(
+            "record_id",
+            "year",
+            "times_cited",
+            "highly_cited",
+            "subject_categories",
+            "doi",
+            "volume",
+            "start_page",
+            "article_number",
+        )
+        .collect()
+        .lazy()
+    )
+    classes = (
+        _by_index(
+            scan_table(tables["paper_classes"], schemas.PAPER_CLASSES).select(
+                *INDICATOR_CLASS_COLUMNS
+            ),
+            index,
+        )
+        .collect()
+        .lazy()
+    )
+    credit = (
+        _by_index(scan_table(tables["country_credit"], schemas.COUNTRY_CREDIT), index)
+        .collect()
+        .lazy()
+    )
+    disagreements = _by_index(
+        scan_table(tables["lead_disagreements"], schemas.LEAD_DISAGREEMENTS), index
+    )
+    funding = _by_index(
+        scan_table(tables["funding"], schemas.FUNDING_NORMALISED).select(
+            "record_id", "funder_id", "funder_name", "funder_country"
+        ),
+        index,
+    )
+    citing_ids = membership.filter(pl.col("dataset").is_in(list(citing))).select("record_id")
+    references = _by_index(
+        scan_table(tables["references"], schemas.REFERENCES)
+        .select("record_id", "ref_pos", "doi", "link_key")
+        .join(
+            citing_ids.with_columns(pl.col("record_id").cast(pl.String)),
+            on="record_id",
+            how="semi",
+        ),
+        index,
+    )
+    links = ind.citation_links(
+        references,
+        records,
+        _by_index(
+            scan_table(tables["authorships"], schemas.AUTHORSHIPS)
+            .filter(pl.col("position") == 1)
+            .select("record_id", "position", "name"),
+            index,
+        ),
+        membership,
+        citing,
+    ).collect()
+    links = _by_id(_by_id(links), "cited_record_id")
+    write_table(links, schemas.CITATION_LINKS, outputs["citation_links"])
+    reference = list(settings["reference_datasets"]) or corpus
+    flags = ind.highly_cited_flags(
+        records, membership, reference, settings["hcp_method"], float(settings["top_percent"])
+    )
+    # The classes of each corpus dataset's records, sliced once: most indicators aggregate it.
+    slices = ind.class_slices(classes, corpus_members, periods)
+    field = settings["field_dataset"] or None
+    frames = {
+        "outputs": ind.outputs(slices, field),
+        "collaboration": ind.collaboration(slices),
+        "pair_leads": ind.pair_leads(slices),
+        "collaboration_types": ind.collaboration_types(slices, focal),
+        "partners": ind.partners(slices, credit, top_n, counting),
+        "citing_countries": ind.citing_countries(
+            credit, records, membership, sorted(citing), periods, top_n, counting
+        ),
+        "citing_countries_by_cited": ind.citing_countries_by_cited(
+            _by_index(_by_index(links.lazy(), index), index, "cited_record_id"),
+            classes,
+            credit,
+            periods,
+            top_n,
+            counting,
+            focal,
+        ),
+        "highly_cited": ind.highly_cited(slices, flags, float(settings["top_percent"])),
+        "funders": ind.funders(funding, records, membership, periods, top_n),
+        "funding_sources": ind.funding_sources(funding, records, membership, periods, focal),
+        "lead_rules": ind.lead_rules(classes, disagreements, membership, periods, focal),
+    }
+    collected = dict(zip(frames, pl.collect_all(list(frames.values())), strict=True))
+    rows = {"citation_links": links.height}
+    for name, frame in collected.items():
+        table = schemas.INDICATOR_BY_NAME[name]
+        write_table(frame, table, outputs[name])
+        write_table_csv(frame, table, outputs[f"{name}_csv"])
+        rows[name] = frame.height
+    log.info("indicators (focal %s, %d periods): rows %s", list(focal), len(periods), rows)
+    return rows

@@ -1,0 +1,61 @@
+# Stage 3: normalised tables -> paper classes -> indicators. Only the tables are inputs: editing
+# the focal countries or the lead rule reruns classification and indicators, editing the periods
+# or the indicator settings reruns the indicators only; never parsing or normalisation.
+
+
+rule classify_papers:
+    input:
+        records=TABLES["records"],
+        author_address=TABLES["author_address"],
+        addresses="results/normalised/addresses.parquet",
+    output:
+        paper_classes=CLASSIFIED["paper_classes"],
+        country_credit=CLASSIFIED["country_credit"],
+        lead_disagreements=CLASSIFIED["lead_disagreements"],
+    params:
+        focal=list(config["study"]["focal_countries"]),
+        lead_rule=config["classify"]["lead_rule"],
+        code=CLASSIFY_CODE,
+    log:
+        "logs/classify_papers/classify_papers.log",
+    benchmark:
+        "benchmarks/classify_papers/classify_papers.tsv"
+    threads: 2
+    resources:
+        mem_mb=8000,
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/classify_papers.py"
+
+
+rule compute_indicators:
+    input:
+        records=TABLES["records"],
+        datasets=TABLES["datasets"],
+        dataset_records=TABLES["dataset_records"],
+        authorships=TABLES["authorships"],
+        references=TABLES["references"],
+        funding="results/normalised/funding.parquet",
+        paper_classes=CLASSIFIED["paper_classes"],
+        country_credit=CLASSIFIED["country_credit"],
+        lead_disagreements=CLASSIFIED["lead_disagreements"],
+    output:
+        citation_links=CLASSIFIED["citation_links"],
+        **INDICATOR_FILES,
+    params:
+        focal=list(config["study"]["focal_countries"]),
+        periods=[dict(period) for period in config["study"]["periods"]],
+        settings=indicator_settings(),
+        code=CLASSIFY_CODE,
+    log:
+        "logs/compute_indicators/compute_indicators.log",
+    benchmark:
+        "benchmarks/compute_indicators/compute_indicators.tsv"
+    threads: 2
+    resources:
+        mem_mb=8000,
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/compute_indicators.py"

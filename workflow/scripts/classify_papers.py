@@ -1,0 +1,15 @@
+# Adapter: canonical and normalised tables -> paper classes, country credit, lead disagreements.
+from collabscope.stage import run, start
+
+start(snakemake.threads, snakemake.log[0])
+from collabscope.classify.stage import classify_papers
+
+run(
+    classify_papers,
+    snakemake.input.records,
+    snakemake.input.author_address,
+    snakemake.input.addresses,
+    list(snakemake.params.focal),
+    snakemake.params.lead_rule,
+    dict(snakemake.output.items()),
+)
