@@ -559,6 +559,14 @@ PAPER_CLASSES = Table(
             "pair: x_led, y_led, other_led; null when not participated",
         ),
         ("led_by", STR, "the lead country when focal (pair: X or Y), else other; null when not"),
+        (
+            "rests_on_joint_institution",
+            BOOL,
+            "pair rows: the paper has addresses in both countries only through the address of a "
+            "Sino-foreign joint institution (addresses.is_transnational, e.g. UNNC, XJTLU); "
+            "without it the paper would not be a pair paper. Null on country rows and when not "
+            "participated",
+        ),
         ("credit_full", F64, "1 when participated, else 0"),
         (
             "credit_fractional",

@@ -341,3 +341,34 @@ def test_one_focal_country_has_no_pair_rows(study, country_tables):
     assert classes[("usa_led", "GBR")]["category"] == "icp_other_led"
     with pytest.raises(ValueError, match="one or two focal"):
         classify_papers(pl.LazyFrame(), ["CHN", "GBR", "USA"])
+
+
+def test_pair_papers_resting_only_on_a_joint_institution_are_flagged(country_tables):
+    unnc = "Univ Nottingham Ningbo China, Sch Educ, Ningbo, Zhejiang, Peoples R China"
+    nott = "Univ Nottingham, Sch Educ, Nottingham NG8 1BB, England"
+    rows = [
+        # UNNC (China side only through the joint institution) with its UK parent
+        ("R1", 1, "affiliation", unnc, "chn-unnc"),
+        ("R1", 2, "affiliation", nott, "gbr-nottingham"),
+        # the same, plus a mainland university: a China–UK paper either way
+        ("R2", 1, "affiliation", unnc, "chn-unnc"),
+        ("R2", 2, "affiliation", BNU, "chn-beijing-normal"),
+        ("R2", 3, "affiliation", nott, "gbr-nottingham"),
+        # no joint institution at all
+        ("R3", 1, "affiliation", PKU, "chn-peking"),
+        ("R3", 2, "affiliation", OXF, "gbr-oxford"),
+    ]
+    addresses = _addresses(rows, country_tables).with_columns(
+        is_transnational=pl.col("institution_id") == "chn-unnc"
+    )
+    records = _records([("R1", 2015, 2), ("R2", 2015, 3), ("R3", 2015, 2)])
+    classes, _ = _classify(records, addresses, _links([]))
+    pair = {record: row for (record, focal), row in classes.items() if focal == "CHN+GBR"}
+    assert {r: pair[r]["participated"] for r in pair} == {"R1": True, "R2": True, "R3": True}
+    assert {r: pair[r]["rests_on_joint_institution"] for r in pair} == {
+        "R1": True,
+        "R2": False,
+        "R3": False,
+    }
+    country_rows = [row for (_, focal), row in classes.items() if focal != "CHN+GBR"]
+    assert all(row["rests_on_joint_institution"] is None for row in country_rows)

@@ -63,6 +63,9 @@ def paper_addresses(addresses: pl.LazyFrame) -> pl.LazyFrame:
         "record_id",
         "address_pos",
         "country",
+        pl.col("is_transnational").fill_null(False)
+        if "is_transnational" in addresses.collect_schema()
+        else pl.lit(False).alias("is_transnational"),
         pl.when(pl.col("kind") == "affiliation")
         .then(pl.lit("c1"))
         .otherwise(pl.lit("reprint"))
@@ -190,11 +193,22 @@ def record_profile(
         .group_by("record_id", maintain_order=True)
         .agg(pl.col("country").alias("countries"))
     )
+    # The same without the addresses of Sino-foreign joint institutions (UNNC, XJTLU, ...): a
+    # "China–UK" paper whose UK or China side is only such an address rests on it.
+    countries_without_joint = (
+        used.filter(~pl.col("is_transnational"))
+        .select("record_id", "country")
+        .drop_nulls()
+        .unique()
+        .group_by("record_id")
+        .agg(pl.col("country").alias("countries_without_joint"))
+    )
     n_countries = pl.col("countries").list.len()
     return (
         records.select("record_id", "year", "n_authors")
         .join(per_record, on="record_id", how="left")
         .join(countries, on="record_id", how="left")
+        .join(countries_without_joint, on="record_id", how="left")
         .join(
             leads.select(
                 "record_id",
@@ -212,7 +226,9 @@ def record_profile(
         .with_columns(
             pl.col("n_addresses").fill_null(0),
             pl.col("n_institutions").fill_null(0).cast(pl.Int64),
-            pl.col("countries").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("countries", "countries_without_joint").fill_null(
+                pl.lit([], dtype=pl.List(pl.String))
+            ),
             pl.col("has_unknown_country").fill_null(False),
             pl.col("address_source").fill_null("none"),
             pl.col("has_links").fill_null(False),
@@ -312,9 +328,15 @@ def classify_papers(profile: pl.LazyFrame, focal: Sequence[str]) -> pl.LazyFrame
                 led_by=pl.when(both).then(
                     pl.when(lead.is_in([x, y])).then(lead).otherwise(pl.lit("other"))
                 ),
+                rests_on_joint_institution=pl.when(both).then(
+                    ~(
+                        pl.col("countries_without_joint").list.contains(x)
+                        & pl.col("countries_without_joint").list.contains(y)
+                    )
+                ),
             )
         )
-    return pl.concat(frames, how="vertical")
+    return pl.concat(frames, how="diagonal").drop("countries_without_joint")
 
 
 def with_credit(classes: pl.LazyFrame, credit: pl.LazyFrame, focal: Sequence[str]) -> pl.LazyFrame:

@@ -77,7 +77,14 @@ def classify_papers(
     links = _by_index(scan_table(author_address, schemas.AUTHOR_ADDRESS), index).collect()
     located = _by_index(
         scan_table(addresses, schemas.ADDRESSES_NORMALISED).select(
-            "record_id", "address_pos", "kind", "raw", "organisation", "country", "institution_id"
+            "record_id",
+            "address_pos",
+            "kind",
+            "raw",
+            "organisation",
+            "country",
+            "institution_id",
+            "is_transnational",
         ),
         index,
     ).collect()
@@ -96,6 +103,7 @@ def classify_papers(
             classes.filter(pl.col("address_source") == "none")["record_id"].n_unique()
         ),
         "lead_disagreements": disagreements.height,
+        "pair_resting_on_joint_institution": int(classes["rests_on_joint_institution"].sum()),
         **{
             f"{focal_}": int(n)
             for focal_, n in classes.group_by("focal")
