@@ -157,8 +157,13 @@ def test_changing_the_country_policy_reruns_only_normalisation(tmp_path: Path) -
     policy = {"country_policy": {"uk_nations": "separate"}}
     write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}}, normalise=policy)
     plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
-    # Funders are settled with the records' countries, so they follow.
-    assert plan == {"normalise_addresses": 1, "normalise_funding": 1, "all": 1}
+    # Funders are settled with the records' countries, so they follow; the report shows both.
+    assert plan == {
+        "normalise_addresses": 1,
+        "normalise_funding": 1,
+        "render_report": 1,
+        "all": 1,
+    }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
     normalised = pl.read_parquet(addresses)
     assert set(normalised["country"]) == {"GBR-SCT"}
@@ -177,7 +182,12 @@ def test_editing_the_overrides_reruns_only_normalisation(tmp_path: Path) -> None
     assert set(pl.read_parquet(addresses)["institution_method"]) == {"none"}  # 'Univ Test'
     overrides.write_text("organisation_text,institution_id\nUniv Test,gbr-ucl\n", encoding="utf-8")
     plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
-    assert plan == {"normalise_addresses": 1, "normalise_funding": 1, "all": 1}
+    assert plan == {
+        "normalise_addresses": 1,
+        "normalise_funding": 1,
+        "render_report": 1,
+        "all": 1,
+    }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
     normalised = pl.read_parquet(addresses)
     assert set(normalised["institution_id"]) == {"gbr-ucl"}
@@ -205,3 +215,22 @@ def test_ten_thousand_files_plan_one_job_per_shard(tmp_path: Path) -> None:
         "render_report": 1,
         "all": 1,
     }
+
+
+def test_editing_the_study_title_reruns_only_the_report(tmp_path: Path) -> None:
+    wos_plain_file(tmp_path / "exports" / "a.txt", range(5))
+    write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}}, study={"title": "One"})
+    assert snakemake(tmp_path, "--cores", "2").returncode == 0
+    report = tmp_path / "results" / "report"
+    assert "<title>One</title>" in (report / "index.html").read_text(encoding="utf-8")
+    assert {p.name for p in (report / "figures").iterdir()} == {
+        "records_per_year.png",
+        "records_per_year.svg",
+        "address_countries.png",
+        "address_countries.svg",
+    }
+    write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}}, study={"title": "Two"})
+    assert planned_jobs(snakemake(tmp_path, "-n").stdout) == {"render_report": 1, "all": 1}
+    assert snakemake(tmp_path, "--cores", "1").returncode == 0
+    assert "<title>Two</title>" in (report / "index.html").read_text(encoding="utf-8")
+    assert "# Two\n" in (report / "report.md").read_text(encoding="utf-8")

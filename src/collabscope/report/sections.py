@@ -209,7 +209,9 @@ def address_countries(
     top = pl.concat(
         [
             top,
-            counts.filter(pl.col("country").is_in(focal), ~pl.col("country").is_in(top["country"])),
+            counts.filter(
+                pl.col("country").is_in(focal), ~pl.col("country").is_in(top["country"].to_list())
+            ),
         ]
     )
     top = top.with_columns(name=pl.col("country").replace_strict(names, default=pl.col("country")))
