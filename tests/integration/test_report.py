@@ -226,6 +226,17 @@ def test_match_methods_and_policy_effect_equal_the_normalised_tables(run: Path) 
             recorded["record_id"].n_unique(),
             counted["record_id"].n_unique(),
         ], code
+    alternatives = {
+        (r[0], r[1]): (r[2], _number(r[3]), _number(r[4]))
+        for r in tables["country_policy_alternatives"]["body"]
+    }
+    assert alternatives[("GBR", "separate")] == ("yes", effect["CHN"][3], effect["GBR"][3])
+    greater_china = affiliations.filter(
+        pl.col("country_recorded").is_in(["CHN", "HKG", "MAC", "TWN"])
+    )["record_id"].n_unique()
+    assert alternatives[("GBR", "fold_into_CHN")] == ("", greater_china, effect["GBR"][3])
+    assert greater_china > effect["CHN"][3]
+    assert alternatives[("separate", "separate")][2] == 0  # no address written plain 'UK'
     # Under the default policy every UK nation counts as GBR: nothing recorded as plain GBR.
     folded = {(r[0], r[1]): _number(r[2]) for r in tables["country_policy_folded"]["body"]}
     assert set(folded) == {(f"GBR-{n}", "GBR") for n in ("ENG", "SCT", "WLS", "NIR")}

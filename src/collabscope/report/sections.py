@@ -16,6 +16,7 @@ import polars as pl
 import yaml
 
 from collabscope import __version__, schemas
+from collabscope.normalise.countries import CountryPolicy
 from collabscope.report import figures
 from collabscope.report.model import (
     Column,
@@ -311,6 +312,7 @@ def country_policy_section(
         .with_columns(name=pl.col("country").replace_strict(names, default=pl.col("country")))
     )
     policy_rows = tuple(sorted(policy.items()))
+    alternatives = _policy_alternatives(tables, CountryPolicy(**policy), focal)
     blocks: tuple[TableBlock, ...] = (
         TableBlock(
             "country_policy",
@@ -333,6 +335,7 @@ def country_policy_section(
             caption="C1 affiliation addresses. 'Recorded' counts addresses whose written country "
             "is the code itself (e.g. 'UK' for GBR, not 'England').",
         ),
+        alternatives,
         table_block(
             "country_policy_folded",
             "Recorded countries counted as another country",
@@ -357,6 +360,50 @@ def country_policy_section(
         ),
         blocks,
         appendix=True,
+    )
+
+
+def _policy_alternatives(
+    tables: Mapping[str, str | Path], used: CountryPolicy, focal: list[str]
+) -> TableBlock:
+    """Records with an affiliation in each focal country under each of the four policies,
+    recounted from the recorded codes and countries.csv's folds_into column."""
+    folds = pl.read_csv(
+        tables["countries"], columns=["code", "folds_into"], schema_overrides={"code": pl.String}
+    ).filter(pl.col("folds_into").is_not_null())
+    recorded = (
+        scan_table(tables["addresses"], schemas.ADDRESSES_NORMALISED)
+        .filter(pl.col("kind") == "affiliation", pl.col("country_recorded").is_not_null())
+        .select("record_id", "country_recorded")
+        .unique()
+        .join(folds.lazy(), left_on="country_recorded", right_on="code", how="left")
+        .collect()
+    )
+    rows = []
+    for uk in ("GBR", "separate"):
+        for hmt in ("separate", "fold_into_CHN"):
+            policy = CountryPolicy(uk_nations=uk, hong_kong_macau_taiwan=hmt)  # type: ignore[arg-type]
+            counted = recorded.with_columns(
+                country=pl.when(pl.col("folds_into").is_in(sorted(policy.fold_targets())))
+                .then(pl.col("folds_into"))
+                .otherwise(pl.col("country_recorded"))
+            )
+            counts = [
+                counted.filter(pl.col("country") == code)["record_id"].n_unique() for code in focal
+            ]
+            rows.append((uk, hmt, "yes" if policy == used else "", *counts))
+    return TableBlock(
+        "country_policy_alternatives",
+        "Records with an affiliation in each focal country under each policy",
+        (
+            Column("uk_nations", "uk_nations", "code"),
+            Column("hong_kong_macau_taiwan", "hong_kong_macau_taiwan", "code"),
+            Column("in_use", "In use"),
+            *(Column(f"records_{code}", f"Records, {code}", "int") for code in focal),
+        ),
+        tuple(rows),
+        caption="Recounted from the recorded countries; how papers change class (led, "
+        "collaborated) under another policy belongs with the classification tables.",
     )
 
 
