@@ -168,7 +168,11 @@ def write_workbook(context: ReportContext, path: str | Path) -> None:
 def build_context(
     tables: Mapping[str, str | Path], config: Mapping[str, object], figures_dir: Path
 ) -> ReportContext:
-    """Every section available from the tables given, in page order."""
+    """Every section available from the tables given, in page order.
+
+    A later stage's part (indicators, sampling) plugs in as: its tables as named inputs of
+    render_report, a builder in :mod:`collabscope.report.sections` returning a Section, one
+    line here; its figure names join :data:`FIGURES` (the rule lists them as outputs)."""
     names = sections.country_names(tables["countries"])
     info = sections.study(config, names)
     figures = (
