@@ -59,6 +59,14 @@ FUNDER_REVIEW_CSV = {
 }
 
 
+def _tally(unit: str) -> tuple[pl.Expr, pl.Expr]:
+    """Rows (named ``unit``) and distinct records of a group."""
+    return (
+        pl.len().cast(pl.Int64).alias(unit),
+        pl.col("record_id").n_unique().cast(pl.Int64).alias("records"),
+    )
+
+
 def country_names(path: str | Path) -> dict[str, str]:
     frame = pl.read_csv(path, columns=["code", "name"], schema_overrides={"code": pl.String})
     return dict(frame.iter_rows())
@@ -199,9 +207,7 @@ def address_countries(
     counts = (
         addresses.filter(pl.col("kind") == "affiliation", pl.col("country").is_not_null())
         .group_by("country")
-        .agg(
-            addresses=pl.len().cast(pl.Int64), records=pl.col("record_id").n_unique().cast(pl.Int64)
-        )
+        .agg(*_tally("addresses"))
         .sort(["records", "country"], descending=[True, False])
         .collect()
     )
@@ -281,9 +287,7 @@ def country_policy_section(
     folded = (
         addresses.filter(pl.col("country_recorded") != pl.col("country"))
         .group_by("country_recorded", "country")
-        .agg(
-            addresses=pl.len().cast(pl.Int64), records=pl.col("record_id").n_unique().cast(pl.Int64)
-        )
+        .agg(*_tally("addresses"))
         .sort("country", "country_recorded")
         .collect()
     )
@@ -410,7 +414,7 @@ def _policy_alternatives(
 def _method_counts(frame: pl.LazyFrame, method: str) -> pl.DataFrame:
     return (
         frame.group_by(method)
-        .agg(rows=pl.len().cast(pl.Int64), records=pl.col("record_id").n_unique().cast(pl.Int64))
+        .agg(*_tally("rows"))
         .with_columns(share=pl.col("rows") / pl.col("rows").sum())
         .sort(["rows", method], descending=[True, False])
         .rename({method: "method"})
@@ -450,9 +454,7 @@ def audit_section(tables: Mapping[str, str | Path]) -> Section:
     countries_unmatched = (
         addresses.filter(pl.col("country_method") == "none")
         .group_by(text=pl.col("country_text").fill_null("(no country element)"))
-        .agg(
-            addresses=pl.len().cast(pl.Int64), records=pl.col("record_id").n_unique().cast(pl.Int64)
-        )
+        .agg(*_tally("addresses"))
         .sort(["records", "addresses", "text"], descending=[True, True, False])
         .collect()
     )
