@@ -50,7 +50,14 @@ UNMATCHED_CSV = {
     "n_records": pl.Int64,
     "n_addresses": pl.Int64,
 }
-LOW_CONFIDENCE_CSV = {"organisation": pl.String, "n_records": pl.Int64, "n_addresses": pl.Int64}
+LOW_CONFIDENCE_CSV = {
+    "organisation": pl.String,
+    "country_recorded": pl.String,
+    "institution_name": pl.String,
+    "score": pl.Float64,
+    "n_records": pl.Int64,
+    "n_addresses": pl.Int64,
+}
 FUNDER_REVIEW_CSV = {
     "funder_text": pl.String,
     "methods": pl.String,
@@ -509,6 +516,20 @@ def audit_section(tables: Mapping[str, str | Path]) -> Section:
             shown=TOP_UNMATCHED,
         ),
         table_block(
+            "low_confidence_institutions",
+            f"Institution matches of low confidence (first {TOP_UNMATCHED} shown)",
+            low.sort(["n_records", "score", "organisation"], descending=[True, False, False]),
+            [
+                Column("organisation", "Organisation as written", "code"),
+                Column("country_recorded", "Country", "code"),
+                Column("institution_name", "Matched to"),
+                Column("score", "Score", "float"),
+                Column("n_records", "Records", "int"),
+            ],
+            caption="From results/review/affiliations_low_confidence.csv.",
+            shown=TOP_UNMATCHED,
+        ),
+        table_block(
             "unmatched_funders",
             f"Funders for review (most records first; first {TOP_UNMATCHED} shown)",
             funders,
@@ -624,7 +645,7 @@ def inputs_section(tables: Mapping[str, str | Path], config: Mapping[str, object
             Column("sha256", "SHA-256", "code"),
         ],
     )
-    shown = yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True, width=100)
+    shown = yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True, width=10**6)
     return Section(
         "inputs",
         "Inputs and configuration",
