@@ -163,14 +163,15 @@ def test_changing_the_country_policy_reruns_only_normalisation(tmp_path: Path) -
     policy = {"country_policy": {"uk_nations": "separate"}}
     write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}}, normalise=policy)
     plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
-    # Funders are settled with the records' countries, so they follow; so do the pool and the
-    # classification.
+    # Funders are settled with the records' countries, so they follow; so do the pool, the
+    # classification and the report.
     assert plan == {
         "normalise_addresses": 1,
         "normalise_funding": 1,
         **SAMPLING_JOBS,
         "classify_papers": 1,
         "compute_indicators": 1,
+        "render_report": 1,
         "all": 1,
     }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
@@ -197,6 +198,7 @@ def test_editing_the_overrides_reruns_only_normalisation(tmp_path: Path) -> None
         **SAMPLING_JOBS,
         "classify_papers": 1,
         "compute_indicators": 1,
+        "render_report": 1,
         "all": 1,
     }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
@@ -230,3 +232,27 @@ def test_ten_thousand_files_plan_one_job_per_shard(tmp_path: Path) -> None:
         "compute_indicators": 1,
         "all": 1,
     }
+
+
+def test_editing_the_study_title_reruns_the_report_and_nothing_upstream(tmp_path: Path) -> None:
+    wos_plain_file(tmp_path / "exports" / "a.txt", range(5))
+    write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}}, study={"title": "One"})
+    assert snakemake(tmp_path, "--cores", "2").returncode == 0
+    report = tmp_path / "results" / "report"
+    assert "<title>One</title>" in (report / "index.html").read_text(encoding="utf-8")
+    assert {p.name for p in (report / "figures").iterdir()} == {
+        "records_per_year.png",
+        "records_per_year.svg",
+        "address_countries.png",
+        "address_countries.svg",
+    }
+    write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}}, study={"title": "Two"})
+    plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
+    # The report reruns; nothing upstream does (later stages that print the title may follow).
+    assert plan["render_report"] == 1
+    assert not {"parse_exports", "build_tables", "normalise_addresses", "normalise_funding"} & set(
+        plan
+    )
+    assert snakemake(tmp_path, "--cores", "1").returncode == 0
+    assert "<title>Two</title>" in (report / "index.html").read_text(encoding="utf-8")
+    assert "# Two\n" in (report / "report.md").read_text(encoding="utf-8")

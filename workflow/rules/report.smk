@@ -1,4 +1,8 @@
-# Stage 5: the report. For now an overview page: datasets, accounting, quarantine.
+# Stage 5: the report. Inputs are the tables it shows and the config sections it prints, so an
+# unrelated config edit (e.g. parse.shards) reruns nothing. Sections from later stages
+# (indicators, sampling) join as more named inputs here and a builder in collabscope.report.
+
+from collabscope.report.render import FIGURES as REPORT_FIGURES
 
 
 rule render_report:
@@ -7,10 +11,29 @@ rule render_report:
         accounting=TABLES["accounting"],
         quarantine=TABLES["quarantine"],
         records=TABLES["records"],
+        dataset_records=TABLES["dataset_records"],
+        addresses="results/normalised/addresses.parquet",
+        funding="results/normalised/funding.parquet",
+        unmatched="results/review/affiliations_unmatched.csv",
+        low_confidence="results/review/affiliations_low_confidence.csv",
+        funder_review="results/review/funders.csv",
+        countries=str(RESOURCES / "countries" / "countries.csv"),
     output:
         html=report("results/report/index.html", caption="../report/index.rst", category="Report"),
+        markdown=report("results/report/report.md", caption="../report/markdown.rst", category="Report"),
+        xlsx=report("results/report/tables.xlsx", caption="../report/tables.rst", category="Report"),
+        figures=[
+            report(
+                f"results/report/figures/{name}.{ext}",
+                caption=f"../report/{name}.rst",
+                category="Figures",
+                subcategory=ext.upper(),
+            )
+            for name in REPORT_FIGURES
+            for ext in ("png", "svg")
+        ],
     params:
-        title=config["study"]["title"],
+        config={key: config[key] for key in ("study", "datasets", "normalise")},
         code=REPORT_CODE,
     log:
         "logs/render_report/render_report.log",

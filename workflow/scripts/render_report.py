@@ -1,7 +1,12 @@
-# Adapter: canonical tables -> results/report/index.html.
+# Adapter: canonical and normalised tables, review queues -> results/report/.
 from collabscope.stage import run, start
 
 start(snakemake.threads, snakemake.log[0])
-from collabscope.report.overview import render_overview
+from collabscope.report.render import render_report
 
-run(render_overview, dict(snakemake.input.items()), snakemake.output.html, snakemake.params.title)
+run(
+    render_report,
+    dict(snakemake.input.items()),
+    dict(snakemake.output.items()),
+    snakemake.params.config,
+)

@@ -1,0 +1,148 @@
+"""Figures with deterministic bytes: matplotlib's object API on Agg, fixed metadata and SVG ids.
+
+The same data always gives the same PNG and SVG bytes: no creation date, no software stamp, a
+fixed ``svg.hashsalt`` (SVG clip-path ids are otherwise random), and a bundled font (DejaVu
+Sans, shipped with matplotlib) rather than whatever the machine has. Colours are Okabe & Ito's
+colour-blind-safe palette; every series also differs by marker, so print in grey still reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+# Okabe, M. & Ito, K. (2008) Color Universal Design: distinguishable by all common colour
+# vision deficiencies. Black is last: it is kept for totals.
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+)
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+GREY = "#9A9A9A"
+RC = {
+    "svg.hashsalt": "collabscope",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 9.0,
+    "axes.titlesize": 10.0,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#E5E5E5",
+    "grid.linewidth": 0.6,
+    "figure.dpi": 100.0,
+}
+PNG_DPI = 200
+
+
+def _figure(width: float = 7.0, height: float = 3.6) -> Figure:
+    with matplotlib.rc_context(RC):
+        return Figure(figsize=(width, height), layout="constrained")
+
+
+def save(figure: Figure, directory: str | Path, name: str) -> tuple[Path, Path, bytes]:
+    """Write ``name``.png and ``name``.svg; return both paths and the SVG bytes."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context(RC):
+        svg = io.BytesIO()
+        figure.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+        png = io.BytesIO()
+        figure.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
+    paths = directory / f"{name}.png", directory / f"{name}.svg"
+    for path, buffer in zip(paths, (png, svg), strict=True):
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(buffer.getvalue())
+        tmp.replace(path)
+    return paths[0], paths[1], svg.getvalue()
+
+
+def svg_data_uri(svg: bytes) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+def line_chart(
+    title: str,
+    x: Sequence[int],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    xlabel: str,
+    ylabel: str,
+) -> Figure:
+    """One line per series over ``x`` (years), legend to the right, integer x ticks; a None
+    value is a gap in its line."""
+    figure = _figure()
+    with matplotlib.rc_context(RC):
+        axes = figure.add_subplot()
+        for i, (label, values) in enumerate(series):
+            axes.plot(
+                x,
+                [float("nan") if v is None else v for v in values],
+                label=label,
+                color=PALETTE[i % len(PALETTE)],
+                marker=MARKERS[i % len(MARKERS)],
+                markersize=3.5,
+                linewidth=1.4,
+            )
+        axes.set_title(title, loc="left")
+        axes.set_xlabel(xlabel)
+        axes.set_ylabel(ylabel)
+        axes.set_ylim(bottom=0)
+        if x:
+            step = max(1, (max(x) - min(x)) // 10 + 1)
+            axes.set_xticks(list(range(min(x), max(x) + 1, step)))
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    return figure
+
+
+def bar_chart(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    highlight: Sequence[bool],
+    xlabel: str,
+    highlight_label: str,
+    other_label: str,
+) -> Figure:
+    """Horizontal bars, largest on top; highlighted bars in the first palette colour."""
+    figure = _figure(7.0, 0.6 + 0.24 * max(len(labels), 1))
+    with matplotlib.rc_context(RC):
+        axes = figure.add_subplot()
+        positions = list(range(len(labels)))[::-1]
+        colours = [PALETTE[0] if h else GREY for h in highlight]
+        axes.barh(positions, values, color=colours, height=0.7)
+        axes.set_yticks(positions, labels)
+        axes.set_title(title, loc="left")
+        axes.set_xlabel(xlabel)
+        axes.grid(axis="y", visible=False)
+        axes.set_axisbelow(True)
+        for position, value in zip(positions, values, strict=True):
+            axes.annotate(
+                f"{value:,.0f}",
+                (value, position),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
+        axes.margins(x=0.1)
+        if any(highlight) and not all(highlight):
+            handles = [
+                Patch(color=PALETTE[0], label=highlight_label),
+                Patch(color=GREY, label=other_label),
+            ]
+            axes.legend(handles=handles, loc="lower right", frameon=False)
+    return figure

@@ -1,0 +1,679 @@
+"""Section builders: tables in, :class:`Section` objects out (pure apart from the figure files).
+
+Each builder reads only what it shows and returns plain context objects. Sections that depend
+on later stages (classification and indicators, sampling) are added the same way: a builder
+returning a :class:`Section`, listed in :func:`collabscope.report.render.build_context`.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+from collections.abc import Mapping
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from collabscope import __version__, schemas
+from collabscope.normalise.countries import CountryPolicy
+from collabscope.report import figures
+from collabscope.report.model import (
+    Column,
+    FigureBlock,
+    Period,
+    Section,
+    Study,
+    TableBlock,
+    TextBlock,
+    table_block,
+)
+from collabscope.tableio import scan_table
+
+TOP_UNMATCHED = 20
+TOP_COUNTRIES = 15
+SOFTWARE = (
+    "collabscope",
+    "polars",
+    "pyarrow",
+    "snakemake",
+    "rapidfuzz",
+    "numpy",
+    "jinja2",
+    "matplotlib",
+    "xlsxwriter",
+    "pyyaml",
+)
+UNMATCHED_CSV = {
+    "organisation": pl.String,
+    "country_recorded": pl.String,
+    "n_records": pl.Int64,
+    "n_addresses": pl.Int64,
+}
+LOW_CONFIDENCE_CSV = {
+    "organisation": pl.String,
+    "country_recorded": pl.String,
+    "institution_name": pl.String,
+    "score": pl.Float64,
+    "n_records": pl.Int64,
+    "n_addresses": pl.Int64,
+}
+FUNDER_REVIEW_CSV = {
+    "funder_text": pl.String,
+    "methods": pl.String,
+    "n_records": pl.Int64,
+    "n_rows": pl.Int64,
+}
+
+
+def _tally(unit: str) -> tuple[pl.Expr, pl.Expr]:
+    """Rows (named ``unit``) and distinct records of a group."""
+    return (
+        pl.len().cast(pl.Int64).alias(unit),
+        pl.col("record_id").n_unique().cast(pl.Int64).alias("records"),
+    )
+
+
+def country_names(path: str | Path) -> dict[str, str]:
+    frame = pl.read_csv(path, columns=["code", "name"], schema_overrides={"code": pl.String})
+    return dict(frame.iter_rows())
+
+
+def study(config: Mapping[str, object], names: Mapping[str, str]) -> Study:
+    spec = config["study"]
+    assert isinstance(spec, Mapping)
+    return Study(
+        title=str(spec["title"]),
+        focal_countries=tuple((c, names.get(c, c)) for c in spec["focal_countries"]),
+        periods=tuple(
+            Period(str(p["label"]), int(p["first"]), int(p["last"])) for p in spec["periods"]
+        ),
+    )
+
+
+def study_section(info: Study) -> Section:
+    focal = " and ".join(f"{name} ({code})" for code, name in info.focal_countries)
+    periods = TableBlock(
+        "periods",
+        "Periods",
+        (
+            Column("label", "Period"),
+            Column("first", "First year", "year"),
+            Column("last", "Last year", "year"),
+        ),
+        tuple((p.label, p.first, p.last) for p in info.periods),
+    )
+    return Section(
+        "study",
+        "The study",
+        (f"Focal countries: {focal}.", f"{len(info.periods)} periods, and yearly series."),
+        (periods,),
+    )
+
+
+def datasets_section(tables: Mapping[str, str | Path]) -> Section:
+    datasets = scan_table(tables["datasets"], schemas.DATASETS).sort("dataset").collect()
+    n_records = scan_table(tables["records"], schemas.RECORDS).select(pl.len()).collect().item()
+    block = table_block(
+        "datasets",
+        "Datasets",
+        datasets,
+        [
+            Column("dataset", "Dataset", "code"),
+            Column("description", "Description"),
+            Column("query", "Query", "code"),
+            Column("n_files", "Files", "int"),
+            Column("records", "Records", "int"),
+        ],
+        caption="Records are distinct records; a record is in every dataset whose export holds it.",
+    )
+    return Section(
+        "datasets",
+        "Datasets",
+        (f"{n_records:,} distinct records in {datasets.height} datasets.",),
+        (block,),
+    )
+
+
+def records_per_year(tables: Mapping[str, str | Path], figures_dir: Path) -> FigureBlock:
+    """Figure: distinct records per publication year in each dataset."""
+    members = scan_table(tables["dataset_records"], schemas.DATASET_RECORDS)
+    years = scan_table(tables["records"], schemas.RECORDS).select("record_id", "year")
+    counts = (
+        members.join(years, on="record_id", how="left")
+        .filter(pl.col("year").is_not_null())
+        .group_by("dataset", "year")
+        .agg(records=pl.len().cast(pl.Int64))
+        .collect()
+    )
+    names = sorted(counts["dataset"].unique())
+    span = (
+        list(range(int(counts["year"].min()), int(counts["year"].max()) + 1))
+        if counts.height
+        else []
+    )
+    wide = (
+        pl.DataFrame({"year": span}, schema={"year": pl.Int64})
+        .join(counts.pivot("dataset", index="year", values="records"), on="year", how="left")
+        .select("year", *names)
+    )
+    # Zero inside a dataset's own years, a gap outside them (a corpus ending in 2020 has no
+    # 2021 papers to count: it was not searched, which is not the same as none found).
+    spans = counts.group_by("dataset").agg(first=pl.col("year").min(), last=pl.col("year").max())
+    wide = wide.with_columns(
+        pl.when(pl.col("year").is_between(first, last)).then(pl.col(name).fill_null(0))
+        for name, first, last in spans.select("dataset", "first", "last").iter_rows()
+    )
+    no_year = (
+        members.join(years, on="record_id", how="left")
+        .filter(pl.col("year").is_null())
+        .select(pl.len())
+        .collect()
+        .item()
+    )
+    series = [(name, wide[name].to_list()) for name in names]
+    title = "Records per publication year, by dataset"
+    figure = figures.line_chart(title, span, series, "Publication year", "Records")
+    png, svg, svg_bytes = figures.save(figure, figures_dir, "records_per_year")
+    data = table_block(
+        "records_per_year",
+        "Records per year (figure data)",
+        wide,
+        [Column("year", "Year", "year"), *(Column(n, n, "int") for n in names)],
+        caption=f"{no_year} dataset memberships have no publication year and are not plotted.",
+    )
+    peak = {
+        name: span[max(range(len(span)), key=lambda i, v=values: v[i] or 0)]
+        for name, values in series
+    }
+    alt = (
+        f"Line chart of records per publication year from {span[0]} to {span[-1]} for the "
+        f"datasets {', '.join(names)}; "
+        + "; ".join(f"{n} peaks in {peak[n]} with {max(x or 0 for x in v):,}" for n, v in series)
+        + "."
+        if span
+        else "Empty chart: no record has a publication year."
+    )
+    return FigureBlock(
+        "fig-records-per-year",
+        title,
+        alt,
+        "Distinct records per publication year in each dataset (a record in several datasets "
+        "counts in each).",
+        figures.svg_data_uri(svg_bytes),
+        (f"figures/{png.name}", f"figures/{svg.name}"),
+        data,
+    )
+
+
+def address_countries(
+    tables: Mapping[str, str | Path], info: Study, names: Mapping[str, str], figures_dir: Path
+) -> FigureBlock:
+    """Figure: addresses and records per country under the policy, the most frequent first."""
+    addresses = scan_table(tables["addresses"], schemas.ADDRESSES_NORMALISED)
+    counts = (
+        addresses.filter(pl.col("kind") == "affiliation", pl.col("country").is_not_null())
+        .group_by("country")
+        .agg(*_tally("addresses"))
+        .sort(["records", "country"], descending=[True, False])
+        .collect()
+    )
+    focal = [code for code, _ in info.focal_countries]
+    top = counts.head(TOP_COUNTRIES)
+    top = pl.concat(
+        [
+            top,
+            counts.filter(
+                pl.col("country").is_in(focal), ~pl.col("country").is_in(top["country"].to_list())
+            ),
+        ]
+    )
+    top = top.with_columns(name=pl.col("country").replace_strict(names, default=pl.col("country")))
+    title = f"Records with an affiliation in each country (top {TOP_COUNTRIES})"
+    figure = figures.bar_chart(
+        title,
+        [f"{n} ({c})" for c, n in top.select("country", "name").iter_rows()],
+        top["records"].to_list(),
+        [c in focal for c in top["country"]],
+        "Records (distinct) with at least one C1 address in the country",
+        "focal country",
+        "other country",
+    )
+    png, svg, svg_bytes = figures.save(figure, figures_dir, "address_countries")
+    data = table_block(
+        "address_countries",
+        "Countries of affiliations (figure data)",
+        counts.with_columns(
+            name=pl.col("country").replace_strict(names, default=pl.col("country"))
+        ),
+        [
+            Column("country", "Code", "code"),
+            Column("name", "Country"),
+            Column("records", "Records", "int"),
+            Column("addresses", "Addresses", "int"),
+        ],
+        caption="All countries; C1 affiliation addresses only (reprint addresses repeat them).",
+        shown=TOP_COUNTRIES,
+    )
+    alt = (
+        "Horizontal bar chart of records per country of affiliation: "
+        + "; ".join(f"{n} {r:,}" for n, r in top.select("name", "records").iter_rows())
+        + "."
+    )
+    return FigureBlock(
+        "fig-address-countries",
+        title,
+        alt,
+        "Distinct records with at least one C1 affiliation in the country, under the country "
+        "policy; focal countries highlighted.",
+        figures.svg_data_uri(svg_bytes),
+        (f"figures/{png.name}", f"figures/{svg.name}"),
+        data,
+    )
+
+
+def overview_section(blocks: tuple[FigureBlock, ...]) -> Section:
+    return Section("overview", "Records and countries", (), blocks)
+
+
+# ---------------------------------------------------------------------- methods appendix
+
+
+def country_policy_section(
+    tables: Mapping[str, str | Path],
+    config: Mapping[str, object],
+    info: Study,
+    names: Mapping[str, str],
+) -> Section:
+    normalise = config["normalise"]
+    assert isinstance(normalise, Mapping)
+    policy = dict(normalise["country_policy"])
+    addresses = scan_table(tables["addresses"], schemas.ADDRESSES_NORMALISED).filter(
+        pl.col("kind") == "affiliation"
+    )
+    folded = (
+        addresses.filter(pl.col("country_recorded") != pl.col("country"))
+        .group_by("country_recorded", "country")
+        .agg(*_tally("addresses"))
+        .sort("country", "country_recorded")
+        .collect()
+    )
+    focal = [code for code, _ in info.focal_countries]
+    effect = (
+        pl.DataFrame({"country": focal})
+        .join(
+            addresses.filter(pl.col("country").is_in(focal))
+            .group_by("country")
+            .agg(
+                policy_addresses=pl.len().cast(pl.Int64),
+                policy_records=pl.col("record_id").n_unique().cast(pl.Int64),
+                recorded_addresses=(pl.col("country_recorded") == pl.col("country"))
+                .sum()
+                .cast(pl.Int64),
+                recorded_records=pl.col("record_id")
+                .filter(pl.col("country_recorded") == pl.col("country"))
+                .n_unique()
+                .cast(pl.Int64),
+            )
+            .collect(),
+            on="country",
+            how="left",
+        )
+        .fill_null(0)
+        .with_columns(name=pl.col("country").replace_strict(names, default=pl.col("country")))
+    )
+    policy_rows = tuple(sorted(policy.items()))
+    alternatives = _policy_alternatives(tables, CountryPolicy(**policy), focal)
+    blocks: tuple[TableBlock, ...] = (
+        TableBlock(
+            "country_policy",
+            "Country policy",
+            (Column("setting", "Setting", "code"), Column("value", "Value", "code")),
+            policy_rows,
+        ),
+        table_block(
+            "country_policy_effect",
+            "Effect of the policy on the focal countries",
+            effect,
+            [
+                Column("country", "Code", "code"),
+                Column("name", "Country"),
+                Column("recorded_addresses", "Addresses recorded as the code", "int"),
+                Column("policy_addresses", "Addresses under the policy", "int"),
+                Column("recorded_records", "Records, recorded", "int"),
+                Column("policy_records", "Records, under the policy", "int"),
+            ],
+            caption="C1 affiliation addresses. 'Recorded' counts addresses whose written country "
+            "is the code itself (e.g. 'UK' for GBR, not 'England').",
+        ),
+        alternatives,
+        table_block(
+            "country_policy_folded",
+            "Recorded countries counted as another country",
+            folded,
+            [
+                Column("country_recorded", "Recorded", "code"),
+                Column("country", "Counted as", "code"),
+                Column("addresses", "Addresses", "int"),
+                Column("records", "Records", "int"),
+            ],
+        ),
+    )
+    n_folded = int(folded["addresses"].sum()) if folded.height else 0
+    return Section(
+        "country-policy",
+        "Country policy",
+        (
+            "How UK nations, Hong Kong, Macau and Taiwan map to the countries counted "
+            "(config normalise.country_policy).",
+            f"{n_folded:,} affiliation addresses are counted under another code than the one "
+            "recorded.",
+        ),
+        blocks,
+        appendix=True,
+    )
+
+
+def _policy_alternatives(
+    tables: Mapping[str, str | Path], used: CountryPolicy, focal: list[str]
+) -> TableBlock:
+    """Records with an affiliation in each focal country under each of the four policies,
+    recounted from the recorded codes and countries.csv's folds_into column."""
+    folds = pl.read_csv(
+        tables["countries"], columns=["code", "folds_into"], schema_overrides={"code": pl.String}
+    ).filter(pl.col("folds_into").is_not_null())
+    recorded = (
+        scan_table(tables["addresses"], schemas.ADDRESSES_NORMALISED)
+        .filter(pl.col("kind") == "affiliation", pl.col("country_recorded").is_not_null())
+        .select("record_id", "country_recorded")
+        .unique()
+        .join(folds.lazy(), left_on="country_recorded", right_on="code", how="left")
+        .collect()
+    )
+    rows = []
+    for uk in ("GBR", "separate"):
+        for hmt in ("separate", "fold_into_CHN"):
+            policy = CountryPolicy(uk_nations=uk, hong_kong_macau_taiwan=hmt)  # type: ignore[arg-type]
+            counted = recorded.with_columns(
+                country=pl.when(pl.col("folds_into").is_in(sorted(policy.fold_targets())))
+                .then(pl.col("folds_into"))
+                .otherwise(pl.col("country_recorded"))
+            )
+            counts = [
+                counted.filter(pl.col("country") == code)["record_id"].n_unique() for code in focal
+            ]
+            rows.append((uk, hmt, "yes" if policy == used else "", *counts))
+    return TableBlock(
+        "country_policy_alternatives",
+        "Records with an affiliation in each focal country under each policy",
+        (
+            Column("uk_nations", "uk_nations", "code"),
+            Column("hong_kong_macau_taiwan", "hong_kong_macau_taiwan", "code"),
+            Column("in_use", "In use"),
+            *(Column(f"records_{code}", f"Records, {code}", "int") for code in focal),
+        ),
+        tuple(rows),
+        caption="Recounted from the recorded countries; how papers change class (led, "
+        "collaborated) under another policy belongs with the classification tables.",
+    )
+
+
+def _method_counts(frame: pl.LazyFrame, method: str) -> pl.DataFrame:
+    return (
+        frame.group_by(method)
+        .agg(*_tally("rows"))
+        .with_columns(share=pl.col("rows") / pl.col("rows").sum())
+        .sort(["rows", method], descending=[True, False])
+        .rename({method: "method"})
+        .collect()
+    )
+
+
+def _method_block(id: str, title: str, frame: pl.DataFrame, unit: str) -> TableBlock:
+    return table_block(
+        id,
+        title,
+        frame,
+        [
+            Column("method", "Method", "code"),
+            Column("rows", unit, "int"),
+            Column("share", "Share", "pct"),
+            Column("records", "Records", "int"),
+        ],
+        footer=("total", int(frame["rows"].sum()), 1.0 if frame.height else 0.0, None),
+    )
+
+
+def audit_section(tables: Mapping[str, str | Path]) -> Section:
+    addresses = scan_table(tables["addresses"], schemas.ADDRESSES_NORMALISED)
+    funding = scan_table(tables["funding"], schemas.FUNDING_NORMALISED)
+    unmatched = pl.read_csv(
+        tables["unmatched"], columns=list(UNMATCHED_CSV), schema_overrides=UNMATCHED_CSV
+    ).sort(["n_records", "n_addresses", "organisation"], descending=[True, True, False])
+    low = pl.read_csv(
+        tables["low_confidence"],
+        columns=list(LOW_CONFIDENCE_CSV),
+        schema_overrides=LOW_CONFIDENCE_CSV,
+    )
+    funders = pl.read_csv(
+        tables["funder_review"], columns=list(FUNDER_REVIEW_CSV), schema_overrides=FUNDER_REVIEW_CSV
+    ).sort(["n_records", "n_rows", "funder_text"], descending=[True, True, False])
+    countries_unmatched = (
+        addresses.filter(pl.col("country_method") == "none")
+        .group_by(text=pl.col("country_text").fill_null("(no country element)"))
+        .agg(*_tally("addresses"))
+        .sort(["records", "addresses", "text"], descending=[True, True, False])
+        .collect()
+    )
+    inst_unmatched_records = (
+        addresses.filter(pl.col("institution_method") == "none")
+        .select(pl.col("record_id").n_unique())
+        .collect()
+        .item()
+    )
+    blocks = (
+        _method_block(
+            "match_countries",
+            "Countries: match methods",
+            _method_counts(addresses, "country_method"),
+            "Addresses",
+        ),
+        _method_block(
+            "match_institutions",
+            "Institutions: match methods",
+            _method_counts(addresses, "institution_method"),
+            "Addresses",
+        ),
+        _method_block(
+            "match_funders",
+            "Funders: match methods",
+            _method_counts(funding, "funder_method"),
+            "Funding entries",
+        ),
+        table_block(
+            "unmatched_countries",
+            "Country elements not matched",
+            countries_unmatched,
+            [
+                Column("text", "Country as written", "code"),
+                Column("addresses", "Addresses", "int"),
+                Column("records", "Records", "int"),
+            ],
+            shown=TOP_UNMATCHED,
+        ),
+        table_block(
+            "unmatched_institutions",
+            f"Organisations not matched (most records first; first {TOP_UNMATCHED} shown)",
+            unmatched,
+            [
+                Column("organisation", "Organisation as written", "code"),
+                Column("country_recorded", "Country", "code"),
+                Column("n_records", "Records", "int"),
+                Column("n_addresses", "Addresses", "int"),
+            ],
+            caption="From results/review/affiliations_unmatched.csv; add aliases or overrides to "
+            "match them.",
+            shown=TOP_UNMATCHED,
+        ),
+        table_block(
+            "low_confidence_institutions",
+            f"Institution matches of low confidence (first {TOP_UNMATCHED} shown)",
+            low.sort(["n_records", "score", "organisation"], descending=[True, False, False]),
+            [
+                Column("organisation", "Organisation as written", "code"),
+                Column("country_recorded", "Country", "code"),
+                Column("institution_name", "Matched to"),
+                Column("score", "Score", "float"),
+                Column("n_records", "Records", "int"),
+            ],
+            caption="From results/review/affiliations_low_confidence.csv.",
+            shown=TOP_UNMATCHED,
+        ),
+        table_block(
+            "unmatched_funders",
+            f"Funders for review (most records first; first {TOP_UNMATCHED} shown)",
+            funders,
+            [
+                Column("funder_text", "Funder as written", "code"),
+                Column("methods", "Methods", "code"),
+                Column("n_records", "Records", "int"),
+                Column("n_rows", "Entries", "int"),
+            ],
+            caption="From results/review/funders.csv.",
+            shown=TOP_UNMATCHED,
+        ),
+    )
+    paragraphs = (
+        "Countries are matched per address, institutions per address (exact, then alias, prefix "
+        "and fuzzy within the country), funders per funding entry; each keeps its method.",
+        f"{unmatched.height:,} distinct organisation strings are unmatched; they touch "
+        f"{inst_unmatched_records:,} records. {low.height:,} matches are of low confidence "
+        f"(results/review/affiliations_low_confidence.csv). {funders.height:,} funder strings "
+        "await review.",
+    )
+    return Section("normalisation", "Normalisation audit", paragraphs, blocks, appendix=True)
+
+
+def accounting_section(tables: Mapping[str, str | Path]) -> Section:
+    accounting = scan_table(tables["accounting"], schemas.ACCOUNTING).sort("file").collect()
+    quarantine = scan_table(tables["quarantine"], schemas.QUARANTINE).collect()
+    counted = ["records_seen", "parsed", "duplicates", "quarantined", "stray_text"]
+    per_dataset = (
+        accounting.explode("datasets")
+        .group_by(dataset="datasets")
+        .agg(pl.len().cast(pl.Int64).alias("files"), *(pl.col(c).sum() for c in counted))
+        .sort("dataset")
+    )
+    totals = {c: int(accounting[c].sum()) for c in counted}
+    counts = [
+        Column(c, label, "int")
+        for c, label in zip(
+            counted, ("Seen", "Parsed", "Duplicates", "Quarantined", "Stray text"), strict=True
+        )
+    ]
+    # Excerpts can hold author names: the report shows where and why, never what.
+    reasons = (
+        quarantine.with_columns(reason=pl.col("reason").str.replace(r"^lines? [\d-]+: ", ""))
+        .group_by("kind", "reason")
+        .agg(count=pl.len().cast(pl.Int64))
+        .sort(["count", "kind", "reason"], descending=[True, False, False])
+    )
+    adds_up = (
+        totals["records_seen"] == totals["parsed"] + totals["duplicates"] + totals["quarantined"]
+    )
+    blocks = (
+        table_block(
+            "accounting_datasets",
+            "Accounting per dataset",
+            per_dataset,
+            [Column("dataset", "Dataset", "code"), Column("files", "Files", "int"), *counts],
+            caption="Per dataset, over its export files (a file shared by two datasets counts in "
+            "both).",
+        ),
+        table_block(
+            "accounting_files",
+            "Accounting per export file",
+            accounting.with_columns(datasets=pl.col("datasets").list.join(", ")),
+            [
+                Column("file", "File", "code"),
+                Column("datasets", "Datasets"),
+                Column("format", "Format", "code"),
+                Column("encoding", "Encoding", "code"),
+                *counts,
+            ],
+            footer=("total", None, None, None, *(totals[c] for c in counted)),
+        ),
+        table_block(
+            "quarantine_reasons",
+            "Quarantine: reasons",
+            reasons,
+            [
+                Column("kind", "Kind", "code"),
+                Column("reason", "Reason"),
+                Column("count", "Count", "int"),
+            ],
+            caption="Where and why only; the excerpts (which can hold names) stay in "
+            "results/tables/quarantine.parquet.",
+        ),
+    )
+    return Section(
+        "accounting",
+        "Accounting",
+        (
+            "Every record that began in an export file is accounted for: records seen = parsed "
+            "+ duplicates + quarantined. "
+            + ("The totals add up." if adds_up else "The totals do NOT add up."),
+            f"{totals['records_seen']:,} records seen in {accounting.height} files: "
+            f"{totals['parsed']:,} parsed, {totals['duplicates']:,} duplicates, "
+            f"{totals['quarantined']:,} quarantined; {totals['stray_text']:,} blocks of stray "
+            "text.",
+        ),
+        blocks,
+        appendix=True,
+    )
+
+
+def inputs_section(tables: Mapping[str, str | Path], config: Mapping[str, object]) -> Section:
+    accounting = scan_table(tables["accounting"], schemas.ACCOUNTING).sort("file").collect()
+    hashes = table_block(
+        "input_files",
+        "Input files",
+        accounting,
+        [
+            Column("file", "File", "code"),
+            Column("bytes", "Bytes", "int"),
+            Column("sha256", "SHA-256", "code"),
+        ],
+    )
+    shown = yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True, width=10**6)
+    return Section(
+        "inputs",
+        "Inputs and configuration",
+        (
+            "SHA-256 of every export file read, and the configuration of the results shown "
+            "(study, datasets, normalisation; parse settings change no result).",
+        ),
+        (hashes, TextBlock("config", "Configuration", shown)),
+        appendix=True,
+    )
+
+
+def software_versions() -> list[tuple[str, str]]:
+    found = [("python", platform.python_version())]
+    for name in SOFTWARE:
+        try:
+            version = __version__ if name == "collabscope" else importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            version = "not installed"
+        found.append((name, version))
+    return found
+
+
+def software_section() -> Section:
+    block = TableBlock(
+        "software",
+        "Software versions",
+        (Column("package", "Package", "code"), Column("version", "Version", "code")),
+        tuple(software_versions()),
+    )
+    return Section("software", "Software", (), (block,), appendix=True)
