@@ -305,6 +305,7 @@ def classify_papers(profile: pl.LazyFrame, focal: Sequence[str]) -> pl.LazyFrame
                 led_by=pl.when(participated).then(
                     pl.when(pl.col("lead_country") == x).then(pl.lit(x)).otherwise(pl.lit("other"))
                 ),
+                rests_on_joint_institution=pl.lit(None, dtype=pl.Boolean),
             )
         )
     name = pair_name(focal)
@@ -336,7 +337,7 @@ def classify_papers(profile: pl.LazyFrame, focal: Sequence[str]) -> pl.LazyFrame
                 ),
             )
         )
-    return pl.concat(frames, how="diagonal").drop("countries_without_joint")
+    return pl.concat(frames, how="vertical").drop("countries_without_joint")
 
 
 def with_credit(classes: pl.LazyFrame, credit: pl.LazyFrame, focal: Sequence[str]) -> pl.LazyFrame:
