@@ -42,15 +42,21 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
+def _read_tsv(path: str | Path, columns: Sequence[str]) -> pl.DataFrame:
+    """A tab-separated file of strings (no quoting) that must have ``columns``."""
+    frame = pl.read_csv(path, separator="\t", quote_char=None, infer_schema=False)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise UserInputError(str(path), f"missing columns {', '.join(missing)}")
+    return frame
+
+
 def load_labels(path: str | Path) -> pl.DataFrame:
     """A label file, checked: the columns of LABEL_COLUMNS, one row per key, no empty label."""
     path = Path(path)
-    frame = pl.read_csv(path, separator="\t", quote_char=None, infer_schema=False)
-    missing = [c for c in LABEL_COLUMNS if c not in frame.columns]
-    if missing:
-        raise UserInputError(str(path), f"missing columns {', '.join(missing)}")
     frame = (
-        frame.select(LABEL_COLUMNS)
+        _read_tsv(path, LABEL_COLUMNS)
+        .select(LABEL_COLUMNS)
         .with_columns(pl.col(pl.String).fill_null(""))
         .with_columns(pl.col("position").cast(pl.Int64))
     )
@@ -168,10 +174,7 @@ def load_registered_since(path: str | Path) -> dict[str, str]:
     """{'OTHER: <name>': registry id} for institutions or funders the registry added after the
     strings were labelled: the annotator named them, and a person checked that the new row is
     the one named (a hospital counts as the NHS trust that runs it)."""
-    frame = pl.read_csv(path, separator="\t", quote_char=None, infer_schema=False)
-    missing = [c for c in ("other", "institution_id") if c not in frame.columns]
-    if missing:
-        raise UserInputError(str(path), f"missing columns {', '.join(missing)}")
+    frame = _read_tsv(path, ("other", "institution_id"))
     bad = frame.filter(~pl.col("other").str.starts_with(OTHER))
     if bad.height:
         raise UserInputError(str(path), f"{bad['other'][0]!r} is not an OTHER label")
