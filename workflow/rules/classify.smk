@@ -1,6 +1,8 @@
-# Stage 3: normalised tables -> paper classes -> indicators. Only the tables are inputs: editing
-# the focal countries or the lead rule reruns classification and indicators, editing the periods
-# or the indicator settings reruns the indicators only; never parsing or normalisation.
+# Stage 3: normalised tables -> paper classes -> indicators, one row per work across sources
+# (the merge tables say which record each part of a work is read from). Only the tables are
+# inputs: editing the focal countries or the lead rule reruns classification and indicators,
+# editing the periods or the indicator settings reruns the indicators only; never parsing or
+# normalisation.
 
 
 rule classify_papers:
@@ -8,6 +10,9 @@ rule classify_papers:
         records=TABLES["records"],
         author_address=TABLES["author_address"],
         addresses="results/normalised/addresses.parquet",
+        # One row per work across sources (issue 8): the merge says which record to read.
+        record_works=MERGE_TABLES["record_works"],
+        work_fields=MERGE_TABLES["work_fields"],
     output:
         paper_classes=CLASSIFIED["paper_classes"],
         country_credit=CLASSIFIED["country_credit"],
@@ -40,6 +45,8 @@ rule compute_indicators:
         paper_classes=CLASSIFIED["paper_classes"],
         country_credit=CLASSIFIED["country_credit"],
         lead_disagreements=CLASSIFIED["lead_disagreements"],
+        record_works=MERGE_TABLES["record_works"],
+        work_fields=MERGE_TABLES["work_fields"],
     output:
         citation_links=CLASSIFIED["citation_links"],
         **INDICATOR_FILES,

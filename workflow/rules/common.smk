@@ -82,6 +82,7 @@ def institution_inputs(wildcards):
 SAMPLING_CODE = code_version(
     [
         *SRC.joinpath("sampling").glob("*.py"),
+        SRC / "classify" / "works.py",
         SRC / "normalise" / "institutions.py",
         SRC / "normalise" / "curated.py",
         SRC / "schemas.py",

@@ -11,6 +11,9 @@ rule build_pool:
         author_address=TABLES["author_address"],
         dataset_records=TABLES["dataset_records"],
         addresses="results/normalised/addresses.parquet",
+        # A paper in two sources is one work: its authors have one paper, not two.
+        record_works=MERGE_TABLES["record_works"],
+        work_fields=MERGE_TABLES["work_fields"],
     output:
         pool="results/private/pool.parquet",
         csv="results/private/pool.csv",

@@ -6,6 +6,7 @@ from collabscope.sampling.stage import build_pool
 
 tables = {k: snakemake.input[k] for k in ("authorships", "records", "author_address")}
 tables |= {k: snakemake.input[k] for k in ("dataset_records", "addresses")}
+tables |= {k: snakemake.input[k] for k in ("record_works", "work_fields")}
 run(
     build_pool,
     tables,

@@ -12,4 +12,5 @@ run(
     list(snakemake.params.focal),
     snakemake.params.lead_rule,
     dict(snakemake.output.items()),
+    {k: snakemake.input[k] for k in ("record_works", "work_fields")},
 )

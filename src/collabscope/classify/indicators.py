@@ -279,11 +279,14 @@ def citation_links(
     authorships: pl.LazyFrame,
     membership: pl.LazyFrame,
     citing: Mapping[str, str],
+    keys: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """Cited references of each citing dataset's records linked to the cited dataset's records:
     by DOI, else by the author-year-volume-page key (a key or DOI shared by two cited records
-    links neither)."""
-    keys = record_link_keys(records, authorships)
+    links neither). ``keys`` (record_id, doi, link_key) replaces the records' own
+    (:func:`record_link_keys`), e.g. with the keys of every record of a work."""
+    if keys is None:
+        keys = record_link_keys(records, authorships)
     frames = []
     for citing_dataset, cited_dataset in sorted(citing.items()):
         refs = references.select("record_id", "ref_pos", "doi", "link_key").join(

@@ -11,6 +11,7 @@ import polars as pl
 
 from collabscope import schemas
 from collabscope.classify import indicators as ind
+from collabscope.classify import works as wk
 from collabscope.classify.papers import (
     classify_papers as classify,
 )
@@ -61,6 +62,40 @@ def _by_id(frame: pl.DataFrame, column: str = "record_id") -> pl.DataFrame:
     return frame.with_columns(pl.col(column).cast(pl.String))
 
 
+class Works:
+    """The merge tables (``record_works``, ``work_fields``) and the work-level views of the
+    record-level tables (:mod:`collabscope.classify.works`); without them (``paths`` None),
+    every view is its table, one work per record."""
+
+    def __init__(self, paths: Mapping[str, str | Path] | None) -> None:
+        if paths is None:
+            self.record_works = self.work_fields = None
+            return
+        self.record_works = scan_table(paths["record_works"], schemas.RECORD_WORKS)
+        self.work_fields = scan_table(paths["work_fields"], schemas.WORK_FIELDS)
+
+    def records(self, records: pl.LazyFrame) -> pl.LazyFrame:
+        if self.record_works is None or self.work_fields is None:
+            return records
+        return wk.work_records(records, self.record_works, self.work_fields)
+
+    def table(self, table: pl.LazyFrame, name: str) -> pl.LazyFrame:
+        if self.work_fields is None:
+            return table
+        return wk.work_table(table, name, self.work_fields)
+
+    def membership(self, dataset_records: pl.LazyFrame) -> pl.LazyFrame:
+        if self.record_works is None:
+            return dataset_records
+        return wk.work_membership(dataset_records, self.record_works)
+
+    def link_keys(self, records: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.LazyFrame | None:
+        """The cited-record keys of every record of each work (None: the records' own)."""
+        if self.record_works is None:
+            return None
+        return wk.work_link_keys(records, authorships, self.record_works)
+
+
 def classify_papers(
     records: str | Path,
     author_address: str | Path,
@@ -68,15 +103,24 @@ def classify_papers(
     focal: Sequence[str],
     lead_rule: str,
     outputs: Mapping[str, str | Path],
+    works: Mapping[str, str | Path] | None = None,
 ) -> dict[str, int]:
-    """Write paper_classes, country_credit and lead_disagreements; return summary counts."""
-    index = _record_index(scan_table(records, schemas.RECORDS))
-    recs = _by_index(
-        scan_table(records, schemas.RECORDS).select("record_id", "year", "n_authors"), index
+    """Write paper_classes, country_credit and lead_disagreements; return summary counts.
+
+    ``works``: the merge tables record_works and work_fields: one row per work (keyed by its
+    id), addresses and author links from the record work_fields names (see
+    :mod:`collabscope.classify.works`); None: one per record."""
+    view = Works(works)
+    work_records = view.records(scan_table(records, schemas.RECORDS)).select(
+        "record_id", "year", "n_authors"
+    )
+    index = _record_index(work_records)
+    recs = _by_index(work_records, index).collect()
+    links = _by_index(
+        view.table(scan_table(author_address, schemas.AUTHOR_ADDRESS), "author_address"), index
     ).collect()
-    links = _by_index(scan_table(author_address, schemas.AUTHOR_ADDRESS), index).collect()
     located = _by_index(
-        scan_table(addresses, schemas.ADDRESSES_NORMALISED).select(
+        view.table(scan_table(addresses, schemas.ADDRESSES_NORMALISED), "addresses").select(
             "record_id",
             "address_pos",
             "kind",
@@ -98,7 +142,7 @@ def classify_papers(
     write_table(credit, schemas.COUNTRY_CREDIT, outputs["country_credit"])
     write_table(disagreements, schemas.LEAD_DISAGREEMENTS, outputs["lead_disagreements"])
     summary = {
-        "records": classes["record_id"].n_unique(),
+        "works": classes["record_id"].n_unique(),
         "no_address": int(
             classes.filter(pl.col("address_source") == "none")["record_id"].n_unique()
         ),
@@ -141,6 +185,10 @@ def compute_indicators(
     """Every indicator as Parquet and CSV (``outputs[name]`` and ``outputs[name + '_csv']``)
     and the citation links table; return rows per indicator.
 
+    Counted by work when ``tables`` has the merge tables ``record_works`` and ``work_fields``
+    (:mod:`collabscope.classify.works`): dataset membership, records, funding, references and
+    the cited-record keys are work-level views; otherwise by record.
+
     ``settings``: counting (full|fractional, how top-N lists are ranked), top_n, citing
     ({citing dataset: cited dataset}), field_dataset ('' for none), hcp_method
     (auto|esi|top_percent), top_percent, reference_datasets (for the top per cent; empty:
@@ -153,15 +201,20 @@ def compute_indicators(
     citing = dict(settings["citing"])
     corpus = sorted(configured - set(citing))
     counting, top_n = settings["counting"], int(settings["top_n"])
-    index = _record_index(scan_table(tables["records"], schemas.RECORDS))
+    view = Works(tables if "record_works" in tables else None)
+    all_records = scan_table(tables["records"], schemas.RECORDS)
+    work_records = view.records(all_records)
+    index = _record_index(work_records)
     membership = (
-        _by_index(scan_table(tables["dataset_records"], schemas.DATASET_RECORDS), index)
+        _by_index(
+            view.membership(scan_table(tables["dataset_records"], schemas.DATASET_RECORDS)), index
+        )
         .collect()
         .lazy()
     )
     corpus_members = membership.filter(pl.col("dataset").is_in(corpus))
     records = (
-        _by_index(scan_table(tables["records"], schemas.RECORDS), index)
+        _by_index(work_records, index)
         .select(
             "record_id",
             "year",
@@ -195,14 +248,14 @@ def compute_indicators(
         scan_table(tables["lead_disagreements"], schemas.LEAD_DISAGREEMENTS), index
     )
     funding = _by_index(
-        scan_table(tables["funding"], schemas.FUNDING_NORMALISED).select(
+        view.table(scan_table(tables["funding"], schemas.FUNDING_NORMALISED), "funding").select(
             "record_id", "funder_id", "funder_name", "funder_country"
         ),
         index,
     )
     citing_ids = membership.filter(pl.col("dataset").is_in(list(citing))).select("record_id")
     references = _by_index(
-        scan_table(tables["references"], schemas.REFERENCES)
+        view.table(scan_table(tables["references"], schemas.REFERENCES), "references")
         .select("record_id", "ref_pos", "doi", "link_key")
         .join(
             citing_ids.with_columns(pl.col("record_id").cast(pl.String)),
@@ -211,17 +264,21 @@ def compute_indicators(
         ),
         index,
     )
+    first_authors = (
+        scan_table(tables["authorships"], schemas.AUTHORSHIPS)
+        .filter(pl.col("position") == 1)
+        .select("record_id", "position", "name")
+    )
+    # A reference matching any record of a work (its DOI, or its own first author's key) links
+    # to the work.
+    keys = view.link_keys(all_records, first_authors)
     links = ind.citation_links(
         references,
         records,
-        _by_index(
-            scan_table(tables["authorships"], schemas.AUTHORSHIPS)
-            .filter(pl.col("position") == 1)
-            .select("record_id", "position", "name"),
-            index,
-        ),
+        _by_index(view.table(first_authors, "authorships"), index),
         membership,
         citing,
+        keys=None if keys is None else _by_index(keys, index),
     ).collect()
     links = _by_id(_by_id(links), "cited_record_id")
     write_table(links, schemas.CITATION_LINKS, outputs["citation_links"])

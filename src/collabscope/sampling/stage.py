@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from collabscope import schemas
+from collabscope.classify import works
 from collabscope.errors import UserInputError
 from collabscope.normalise.countries import load_country_table
 from collabscope.normalise.institutions import RegistryError, load_registry, load_tiers
@@ -85,7 +86,9 @@ def build_pool(
     outputs: Mapping[str, str | Path],
 ) -> dict[str, int]:
     """The pool (Parquet and CSV) and its merges (CSV), all private. ``tables``: authorships,
-    records, author_address and dataset_records (canonical), addresses (normalised)."""
+    records, author_address and dataset_records (canonical), addresses (normalised), and
+    optionally the merge tables record_works and work_fields: then papers are works (see
+    :func:`collabscope.classify.works.pool_tables`)."""
     for output in outputs.values():
         private_dir(Path(output).parent)
     try:
@@ -110,6 +113,12 @@ def build_pool(
         == 0
     ):
         raise UserInputError("config", f"sampling.dataset: no records in dataset {dataset!r}")
+    if "record_works" in tables:
+        frames = works.pool_tables(
+            frames,
+            scan_table(tables["record_works"], schemas.RECORD_WORKS),
+            scan_table(tables["work_fields"], schemas.WORK_FIELDS),
+        )
     built = people_pool.build_pool(frames, registry, focal_countries, dataset or None)
     write_table(built.people, schemas.POOL, outputs["pool"])
     os.chmod(outputs["pool"], PRIVATE_FILE_MODE)
