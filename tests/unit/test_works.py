@@ -20,8 +20,10 @@ from collabscope.normalise.countries import (
     resolve_countries,
 )
 from collabscope.parse.wos_address import parse_addresses
+from collabscope.sampling import stage as pool_stage
 from collabscope.tableio import write_table
 from tests.conftest import PROJECT
+from tests.unit.sampling_builders import Author, pair_paper, write_tables
 
 COUNTRY_DIR = PROJECT / "resources" / "countries"
 ORDER = ["wos", "scopus", "openalex", "cssci"]
@@ -322,3 +324,65 @@ def test_a_single_source_view_is_the_table_itself(field):
         .sort("record_id")
         .equals(records.sort("record_id"))
     )
+
+
+def _pool(tmp: Path, by_work: bool) -> pl.DataFrame:
+    """The pool of two China–UK papers, the first exported from WoS and from Scopus."""
+    zhang, hughes = Author("Zhang, W", "Zhang, Wei"), Author("Hughes, A", "Hughes, Anna")
+    papers = [
+        pair_paper("WOS:0001", 2015, [zhang], [hughes]),
+        pair_paper("2-s2.0-0001", 2015, [zhang], [hughes]),
+        pair_paper("WOS:0002", 2017, [zhang], [Author("Moss, B", "Moss, Ben")]),
+    ]
+    tables = write_tables(papers, tmp / "tables")
+    if by_work:
+        ids = ["WOS:0001", "2-s2.0-0001", "WOS:0002"]
+        work = {"WOS:0001": "WOS:0001", "2-s2.0-0001": "WOS:0001", "WOS:0002": "WOS:0002"}
+        source = {i: "scopus" if i.startswith("2-s2.0") else "wos" for i in ids}
+        record_works = pl.DataFrame(
+            {
+                "record_id": ids,
+                "work_id": [work[i] for i in ids],
+                "source": [source[i] for i in ids],
+                "match": ["doi", "doi", "alone"],
+                "is_primary": [work[i] == i for i in ids],
+            }
+        )
+        # Everything from WoS but the funding, which only Scopus gives (no addresses there).
+        work_fields = pl.DataFrame(
+            [
+                (w, field, "2-s2.0-0001" if field == "funding" and w == "WOS:0001" else w)
+                for w in ("WOS:0001", "WOS:0002")
+                for field in ("bibliographic", "authors", "addresses", "funding")
+            ],
+            schema=["work_id", "field", "record_id"],
+            orient="row",
+        ).with_columns(source=pl.lit("wos"))
+        tables["record_works"] = str(
+            write_table(record_works, schemas.RECORD_WORKS, tmp / "record_works.parquet")
+        )
+        tables["work_fields"] = str(
+            write_table(work_fields, schemas.WORK_FIELDS, tmp / "work_fields.parquet")
+        )
+    private = tmp / "private"
+    pool_stage.build_pool(
+        tables,
+        [PROJECT / "resources" / "institutions" / "institutions.csv"],
+        [PROJECT / "resources" / "institutions" / "tiers.csv"],
+        FOCAL,
+        "",
+        {k: private / f"{k}.x" for k in ("pool", "csv", "merges")},
+    )
+    return pl.read_parquet(private / "pool.x")
+
+
+def test_an_author_on_both_records_of_one_work_has_one_paper(tmp_path):
+    pool = _pool(tmp_path / "works", by_work=True)
+    zhang = pool.filter(pl.col("full_name") == "Zhang, Wei")
+    assert zhang.select("n_pair_papers", "record_ids").rows() == [(2, ["WOS:0001", "WOS:0002"])]
+    hughes = pool.filter(pl.col("full_name") == "Hughes, Anna")
+    assert hughes.select("n_pair_papers", "record_ids").rows() == [(1, ["WOS:0001"])]
+    # By record (no merge tables), the Scopus copy is a third paper.
+    by_record = _pool(tmp_path / "records", by_work=False)
+    zhang = by_record.filter(pl.col("full_name") == "Zhang, Wei")
+    assert zhang["n_pair_papers"].to_list() == [3]
