@@ -312,7 +312,7 @@ ADDRESSES_NORMALISED = Table(
             "registry id (resources/institutions/, user registries, ROR id), null when unmatched",
         ),
         ("institution_name", STR, "canonical name"),
-        ("institution_method", STR, "override, exact, alias, prefix, fuzzy or none"),
+        ("institution_method", STR, "override, ror, exact, alias, prefix, fuzzy or none"),
         (
             "institution_score",
             pl.Float64,

@@ -20,6 +20,11 @@ Methods (``institution_method``), first hit wins:
 
 - ``override``: the normalised organisation element is in the user's override table; its
   institution id may be the literal ``not an institution`` (id null, method still override).
+- ``ror``: the address carries a ROR id (``ror_id``, which OpenAlex gives) that the registry
+  knows: a curated row's ``ror`` column, a row of the user's ROR dump, or a ROR dump row that
+  :func:`combine_registries` folded into the curated institution of the same name. Exact, score
+  100, before any name matching. An unknown ROR id, or one whose institution lies in another
+  country than the address says, falls back to the name methods below.
 - ``exact`` / ``alias``: a candidate equals an institution's canonical name / one of its aliases,
   within the address's block country (``country_recorded``, with GBR-ENG/SCT/WLS/NIR read as
   GBR): 'Univ Nottingham' is the University of Nottingham in a GBR address and UNNC in a CHN one.
@@ -46,8 +51,8 @@ Methods (``institution_method``), first hit wins:
   an override settles it.
 - ``none``: nothing above; id null (listed by :func:`review_queues`).
 
-``institution_score`` is 100 for override, exact and alias, the rapidfuzz score for fuzzy and
-null for none. ``is_transnational`` copies the registry's flag (Sino-foreign joint institutions
+``institution_score`` is 100 for override, ror, exact and alias, the rapidfuzz score for fuzzy
+and null for none. ``is_transnational`` copies the registry's flag (Sino-foreign joint institutions
 such as UNNC or XJTLU) and is false when nothing matched.
 """
 
@@ -77,7 +82,7 @@ REVIEW_BELOW = 95.0
 NOT_AN_INSTITUTION = "not an institution"
 """The override value that marks an organisation string as no institution at all."""
 
-INSTITUTION_METHODS = ("override", "exact", "alias", "fuzzy", "none")
+INSTITUTION_METHODS = ("override", "ror", "exact", "alias", "prefix", "fuzzy", "none")
 
 REGISTRY_COLUMNS = (
     "institution_id",
@@ -90,6 +95,10 @@ REGISTRY_COLUMNS = (
     "parent",
     "kind",
 )
+# Optional registry column: the institution's ROR ids ('|'-separated; https://ror.org/... or the
+# bare nine-character id).
+ROR_COLUMN = "ror"
+ROR_ID = re.compile(r"^(?:https?://ror\.org/)?(0[a-z0-9]{6}[0-9]{2})$")
 TIER_COLUMNS = ("tier_id", "name", "country", "description", "source")
 KINDS = frozenset({"university", "institute", "hospital", "government", "company", "other"})
 
@@ -105,10 +114,12 @@ REGISTRY_SCHEMA = pl.Schema(
         "parent": pl.List(pl.String),
         "kind": pl.String,
         "source": pl.String,
+        "ror_ids": pl.List(pl.String),
     }
 )
 """What :func:`load_registry` and :func:`load_ror` return; ``source`` names the file a row came
-from (for error messages and provenance)."""
+from (for error messages and provenance); ``ror_ids`` the institution's ROR ids, each as
+https://ror.org/ plus the nine-character id."""
 
 OUTPUT_COLUMNS = pl.Schema(
     {
@@ -361,6 +372,7 @@ def load_registry(paths: Sequence[str | Path], tiers_paths: Sequence[str | Path]
     for path in map(Path, paths):
         frame = _read_table(path, REGISTRY_COLUMNS)
         _check_rows(path, frame, tier_country)
+        frame = frame.with_columns(ror_ids=_read_ror_column(path, frame))
         frames.append(frame.with_columns(source=pl.lit(str(path))))
     if not frames:
         raise RegistryError("load_registry: no registry files given")
@@ -376,7 +388,9 @@ def load_registry(paths: Sequence[str | Path], tiers_paths: Sequence[str | Path]
         parent=split_multi("parent"),
         kind="kind",
         source="source",
+        ror_ids="ror_ids",
     ).sort("country", "institution_id")
+    _check_ror_ids(registry)
     known = set(registry["institution_id"])
     for iid, parents, source in registry.select("institution_id", "parent", "source").iter_rows():
         for parent in parents:
@@ -386,6 +400,58 @@ def load_registry(paths: Sequence[str | Path], tiers_paths: Sequence[str | Path]
                 )
     _check_shared_forms(registry)
     return registry.cast(dict(REGISTRY_SCHEMA))  # type: ignore[arg-type]
+
+
+def ror_url(value: str) -> str | None:
+    """'052gg0110' or 'https://ror.org/052GG0110' -> 'https://ror.org/052gg0110'; None when the
+    text is not a ROR id."""
+    found = ROR_ID.match(value.strip().lower())
+    return f"https://ror.org/{found.group(1)}" if found else None
+
+
+def ror_key(column: pl.Expr) -> pl.Expr:
+    """The same as :func:`ror_url`, over a column (null when not a ROR id)."""
+    bare = column.str.strip_chars().str.to_lowercase().str.extract(ROR_ID.pattern, 1)
+    return pl.concat_str(pl.lit("https://ror.org/"), bare)
+
+
+def _read_ror_column(path: Path, frame: pl.DataFrame) -> pl.Series:
+    """The optional ``ror`` column of a registry file, as lists of ROR URLs (empty lists when
+    the file has no such column); a cell that is not a ROR id is an error naming the line."""
+    header = pl.read_csv(path, n_rows=0, infer_schema=False, encoding="utf8").columns
+    if ROR_COLUMN not in header:
+        return pl.Series("ror_ids", [[]] * frame.height, dtype=pl.List(pl.String))
+    cells = read_curated_csv(path, [ROR_COLUMN], RegistryError)[ROR_COLUMN]
+    out = []
+    for line, iid, cell in zip(frame["_line"], frame["institution_id"], cells, strict=True):
+        ids = []
+        for value in (cell or "").split("|"):
+            if not value.strip():
+                continue
+            url = ror_url(value)
+            if url is None:
+                raise RegistryError(
+                    f"{path}, line {line}, institution {iid!r}: {value.strip()!r} is not a ROR "
+                    "id (https://ror.org/0xxxxxx00 or the nine characters)"
+                )
+            ids.append(url)
+        out.append(ids)
+    return pl.Series("ror_ids", out, dtype=pl.List(pl.String))
+
+
+def _check_ror_ids(registry: pl.DataFrame) -> None:
+    """One ROR id names one institution."""
+    shared = (
+        registry.select("institution_id", "source", ror="ror_ids")
+        .explode("ror")
+        .drop_nulls("ror")
+        .filter(pl.col("institution_id").n_unique().over("ror") > 1)
+        .sort("ror", "institution_id")
+    )
+    if shared.height:
+        ror = shared["ror"][0]
+        ids = shared.filter(pl.col("ror") == ror)["institution_id"].to_list()
+        raise RegistryError(f"{shared['source'][0]}: ROR id {ror} is given to {ids}")
 
 
 def _check_rows(path: Path, frame: pl.DataFrame, tier_country: Mapping[str, str]) -> None:
@@ -519,6 +585,7 @@ def load_ror(path: str | Path) -> pl.DataFrame:
         out["parent"].append([])
         out["kind"].append(kind)
         out["source"].append(str(path))
+        out["ror_ids"].append([url] if (url := ror_url(record["id"])) else [])
     frame = pl.DataFrame(out, schema=REGISTRY_SCHEMA)
     return frame.unique("institution_id", keep="first").sort("country", "institution_id")
 
@@ -598,10 +665,33 @@ def combine_registries(registry: pl.DataFrame, ror: pl.DataFrame) -> pl.DataFram
     institution and is dropped whole; from the other ROR rows, each name or alias that is a
     curated form of their country is removed (the curated institution keeps it), and a row
     left without any form is dropped."""
-    curated = _registry_forms(registry).select("country", "_key").unique()
+    curated_ids = _registry_forms(registry).select("country", "_key", "institution_id").unique()
+    curated = curated_ids.select("country", "_key").unique()
     key = _compact(normalise_institution_text(pl.col("name")))
     same = ror.with_columns(_key=key).join(curated, on=["country", "_key"], how="semi")
     ror = ror.join(same.select("institution_id"), on="institution_id", how="anti")
+    # The ROR id of a ROR row that is a curated institution becomes that institution's (when
+    # its name is the form of one curated institution only, and no curated row claims the id).
+    claimed = registry.select(pl.col("ror_ids").explode()).drop_nulls()["ror_ids"]
+    donated = (
+        same.select("country", "_key", _ror=pl.col("ror_ids"))
+        .explode("_ror")
+        .drop_nulls("_ror")
+        .filter(~pl.col("_ror").is_in(claimed.implode()))
+        .join(curated_ids, on=["country", "_key"])
+        .filter(pl.col("institution_id").n_unique().over("_ror") == 1)
+        .group_by("institution_id")
+        .agg(_donated=pl.col("_ror").unique().sort())
+    )
+    registry = (
+        registry.join(donated, on="institution_id", how="left", maintain_order="left")
+        .with_columns(
+            ror_ids=pl.concat_list(
+                "ror_ids", pl.col("_donated").fill_null(pl.lit([], pl.List(pl.String)))
+            )
+        )
+        .drop("_donated")
+    )
     ror_forms = (
         ror.select("institution_id", "country", _written=pl.col("aliases"))
         .explode("_written")
@@ -937,10 +1027,48 @@ def match_institutions(
     result = keyed.join(
         matched.lazy(), on=join_keys, how="left", nulls_equal=True, maintain_order="left"
     )
+    if "ror_id" in schema:
+        result = _ror_matches(result, registry)
     return result.with_columns(
         institution_method=pl.col("institution_method").fill_null("none"),
         is_transnational=pl.col("is_transnational").fill_null(False),
     ).select(*schema.names(), *OUTPUT_COLUMNS.names())
+
+
+def _ror_matches(frame: pl.LazyFrame, registry: pl.DataFrame) -> pl.LazyFrame:
+    """Addresses whose ``ror_id`` the registry knows take its institution, method ``ror``,
+    score 100, over any name match (not over a user's override). Not when the institution
+    lies in another country than the address's block: then the name match stands."""
+    known = (
+        registry.select(
+            _ror="ror_ids",
+            _ror_institution="institution_id",
+            _ror_name="name",
+            _ror_country="country",
+            _ror_transnational="transnational",
+        )
+        .explode("_ror")
+        .drop_nulls("_ror")
+        # A curated institution before a ROR dump row with the same id.
+        .sort(pl.col("_ror_institution").str.starts_with("https://ror.org/"), "_ror_institution")
+        .unique("_ror", keep="first", maintain_order=True)
+    )
+    hit = (
+        pl.col("_ror_institution").is_not_null()
+        & (pl.col("institution_method").fill_null("none") != "override")
+        & (pl.col("_block").is_null() | (pl.col("_block") == pl.col("_ror_country")))
+    )
+    return (
+        frame.with_columns(_ror=ror_key(pl.col("ror_id")))
+        .join(known.lazy(), on="_ror", how="left", maintain_order="left")
+        .with_columns(
+            institution_id=pl.when(hit).then("_ror_institution").otherwise("institution_id"),
+            institution_name=pl.when(hit).then("_ror_name").otherwise("institution_name"),
+            institution_method=pl.when(hit).then(pl.lit("ror")).otherwise("institution_method"),
+            institution_score=pl.when(hit).then(pl.lit(100.0)).otherwise("institution_score"),
+            is_transnational=pl.when(hit).then("_ror_transnational").otherwise("is_transnational"),
+        )
+    )
 
 
 def _match_combos(
