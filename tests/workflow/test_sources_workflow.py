@@ -74,7 +74,49 @@ def test_mixed_sources_run_end_to_end(tmp_path: Path) -> None:
         ("wos", ["CHN", "GBR"]),
     ]
 
-    # Changing where funders come from reruns only the merge.
+    # Classification and indicators count works: the WoS, Scopus and OpenAlex records are one
+    # paper, classified by the WoS addresses (China and the UK; OpenAlex adds Portugal).
+    classes = pl.read_parquet(tables / "paper_classes.parquet")
+    assert classes.height == 6  # two works, three rows each (CHN, GBR, CHN+GBR)
+    pair = classes.filter(pl.col("scope") == "pair").sort("record_id")
+    assert pair.select("record_id", "countries", "category").rows() == [
+        ("CSSCI:fd7b24973e1887c8", ["CHN", "GBR", "HKG"], "x_led"),
+        ("WOS:000000000000001", ["CHN", "GBR"], "x_led"),
+    ]
+    outputs = pl.read_parquet(tmp_path / "results" / "indicators" / "outputs.parquet")
+    year = outputs.filter(pl.col("granularity") == "year", pl.col("focal") == "CHN+GBR")
+    assert year.select("dataset", "period", "records", "focal_records").rows() == [
+        ("mixed", "2019", 2, 2)
+    ]
+    # The pool: Li and Smith have one paper each (three records), by its work id.
+    pool = pl.read_parquet(tmp_path / "results" / "private" / "pool.parquet")
+    assert sorted(
+        pool.filter(pl.col("name").is_in(["Li, X", "Smith, JA"]))
+        .select("name", "n_pair_papers", "record_ids")
+        .rows()
+    ) == [("Li, X", 1, ["WOS:000000000000001"]), ("Smith, JA", 1, ["WOS:000000000000001"])]
+
+    # Changing where funders come from reruns the merge and what reads it (classification,
+    # indicators, the pool and its draw), never parsing, normalisation or the report.
     merge = {"field_sources": {"funding": ["wos", "scopus", "openalex", "cssci"]}}
     write_config(tmp_path, datasets, merge=merge)
-    assert planned_jobs(snakemake(tmp_path, "-n").stdout) == {"merge_works": 1, "all": 1}
+    assert planned_jobs(snakemake(tmp_path, "-n").stdout) == {
+        "merge_works": 1,
+        "classify_papers": 1,
+        "compute_indicators": 1,
+        "build_pool": 1,
+        "draw_sample": 1,
+        "write_invitations": 1,
+        "all": 1,
+    }
+
+    # Addresses from OpenAlex first: the same work becomes trilateral (its own countries,
+    # read the OpenAlex way), and is still counted once.
+    merge = {"field_sources": {"addresses": ["openalex", "wos", "scopus", "cssci"]}}
+    write_config(tmp_path, datasets, merge=merge)
+    run = snakemake(tmp_path, "--cores", "2")
+    assert run.returncode == 0, run.stderr[-3000:]
+    classes = pl.read_parquet(tables / "paper_classes.parquet")
+    assert classes.height == 6
+    work = classes.filter(pl.col("record_id") == "WOS:000000000000001", pl.col("focal") == "CHN")
+    assert work.select("countries", "collab_type").rows() == [(["CHN", "GBR", "PRT"], "trilateral")]
