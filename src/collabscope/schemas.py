@@ -472,7 +472,7 @@ POOL = Table(
         ("tiers", STR_LIST, "the institution's tiers (russell-group, double-first-class, …)"),
         ("affiliation", STR, "the current affiliation as written"),
         ("current_record_id", STR, "the most recent pool paper (current affiliation's source)"),
-        ("record_ids", STR_LIST, "the person's pool papers"),
+        ("record_ids", STR_LIST, "the person's pool papers (work ids: one per paper)"),
         ("n_pair_papers", INT, "number of pool papers"),
         ("n_authorships", INT, "authorships merged (more than papers: see two_on_one_paper)"),
         ("years", pl.List(INT), "publication years of the pool papers"),
@@ -502,10 +502,10 @@ F64 = pl.Float64
 PAPER_CLASSES = Table(
     "paper_classes",
     ("record_id", "focal"),
-    "every record once per focal country (and once for the pair X+Y): its collaboration class "
-    "for that country (results/tables/paper_classes.parquet)",
+    "every work (one per paper across sources) once per focal country (and once for the pair "
+    "X+Y): its collaboration class for that country (results/tables/paper_classes.parquet)",
     (
-        ("record_id", STR, "records.record_id"),
+        ("record_id", STR, "record_works.work_id (= its primary record's record_id)"),
         ("focal", STR, "the focal country (CHN) or the pair (CHN+GBR)"),
         ("scope", STR, "country or pair"),
         ("year", INT, "records.year"),
@@ -580,10 +580,10 @@ PAPER_CLASSES = Table(
 COUNTRY_CREDIT = Table(
     "country_credit",
     ("record_id", "country"),
-    "per record and country: full and fractional (address share) credit "
+    "per work and country: full and fractional (address share) credit "
     "(results/tables/country_credit.parquet)",
     (
-        ("record_id", STR, "records.record_id"),
+        ("record_id", STR, "record_works.work_id (= its primary record's record_id)"),
         ("country", STR, "country under the policy"),
         ("n_addresses", INT, "the record's addresses there"),
         ("credit_full", F64, "1"),
@@ -595,10 +595,10 @@ COUNTRY_CREDIT = Table(
 LEAD_DISAGREEMENTS = Table(
     "lead_disagreements",
     ("record_id",),
-    "records whose lead country differs between two lead rules that both give an address "
+    "works whose lead country differs between two lead rules that both give an address "
     "(results/tables/lead_disagreements.parquet)",
     (
-        ("record_id", STR, "records.record_id"),
+        ("record_id", STR, "record_works.work_id (= its primary record's record_id)"),
         ("year", INT, "records.year"),
         ("has_links", BOOL, "C1 author-address links present"),
         ("first_author_pos", INT, "first C1 address of the first author"),
@@ -623,10 +623,10 @@ CITATION_LINKS = Table(
     "(results/tables/citation_links.parquet)",
     (
         ("citing_dataset", STR, "the citing dataset (classify.citing key)"),
-        ("record_id", STR, "the citing record"),
+        ("record_id", STR, "the citing work (record_works.work_id)"),
         ("ref_pos", INT, "references.ref_pos"),
         ("cited_dataset", STR, "the cited dataset"),
-        ("cited_record_id", STR, "the cited record"),
+        ("cited_record_id", STR, "the cited work: a reference matching any of its records"),
         ("link_method", STR, "doi, or link_key (first author, year, volume, first page)"),
     ),
 )
