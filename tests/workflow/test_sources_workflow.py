@@ -96,8 +96,11 @@ def test_mixed_sources_run_end_to_end(tmp_path: Path) -> None:
         .rows()
     ) == [("Li, X", 1, ["WOS:000000000000001"]), ("Smith, JA", 1, ["WOS:000000000000001"])]
 
+    report = (tmp_path / "results" / "report" / "report.md").read_text(encoding="utf-8")
+    assert "the 4 records are 2 works (1 held by more than one source)" in report
+
     # Changing where funders come from reruns the merge and what reads it (classification,
-    # indicators, the pool and its draw), never parsing, normalisation or the report.
+    # indicators, the pool and its draw, the report), never parsing or normalisation.
     merge = {"field_sources": {"funding": ["wos", "scopus", "openalex", "cssci"]}}
     write_config(tmp_path, datasets, merge=merge)
     assert planned_jobs(snakemake(tmp_path, "-n").stdout) == {
@@ -107,6 +110,7 @@ def test_mixed_sources_run_end_to_end(tmp_path: Path) -> None:
         "build_pool": 1,
         "draw_sample": 1,
         "write_invitations": 1,
+        "render_report": 1,
         "all": 1,
     }
 

@@ -12,6 +12,7 @@ rule render_report:
         quarantine=TABLES["quarantine"],
         records=TABLES["records"],
         dataset_records=TABLES["dataset_records"],
+        works=MERGE_TABLES["works"],
         addresses="results/normalised/addresses.parquet",
         funding="results/normalised/funding.parquet",
         unmatched="results/review/affiliations_unmatched.csv",

@@ -127,12 +127,24 @@ def datasets_section(tables: Mapping[str, str | Path]) -> Section:
         ],
         caption="Records are distinct records; a record is in every dataset whose export holds it.",
     )
-    return Section(
-        "datasets",
-        "Datasets",
-        (f"{n_records:,} distinct records in {datasets.height} datasets.",),
-        (block,),
-    )
+    paragraphs = [f"{n_records:,} distinct records in {datasets.height} datasets."]
+    if "works" in tables:
+        paragraphs += _works_paragraph(tables["works"], n_records)
+    return Section("datasets", "Datasets", tuple(paragraphs), (block,))
+
+
+def _works_paragraph(path: str | Path, n_records: int) -> list[str]:
+    """Where several sources hold one paper: how many works the records are (nothing when
+    each record is its own work, so a single-source report is unchanged)."""
+    works = scan_table(path, schemas.WORKS).select("n_records", "sources").collect()
+    if works.height == n_records:
+        return []
+    cross = works.filter(pl.col("sources").list.len() > 1).height
+    return [
+        f"Several sources hold the same papers: the {n_records:,} records are {works.height:,} "
+        f"works ({cross:,} held by more than one source). Classification and indicators count "
+        "each work once; the figures below count records."
+    ]
 
 
 def records_per_year(tables: Mapping[str, str | Path], figures_dir: Path) -> FigureBlock:
