@@ -63,35 +63,56 @@ def _by_id(frame: pl.DataFrame, column: str = "record_id") -> pl.DataFrame:
 
 
 class Works:
-    """The merge tables (``record_works``, ``work_fields``) and the work-level views of the
-    record-level tables (:mod:`collabscope.classify.works`); without them (``paths`` None),
-    every view is its table, one work per record."""
+    """The work-level views of the record-level tables (:mod:`collabscope.classify.works`),
+    over frames whose ids are already cast to the record index (joins on the Enum's integers,
+    not on strings). Without the merge tables (``paths`` None), or when every record is its own
+    work (a single source), every view is its table and nothing is joined."""
 
-    def __init__(self, paths: Mapping[str, str | Path] | None) -> None:
+    def __init__(self, paths: Mapping[str, str | Path] | None, index: pl.Enum) -> None:
+        self.merged = False
         if paths is None:
-            self.record_works = self.work_fields = None
             return
-        self.record_works = scan_table(paths["record_works"], schemas.RECORD_WORKS)
-        self.work_fields = scan_table(paths["work_fields"], schemas.WORK_FIELDS)
+        record_works = scan_table(paths["record_works"], schemas.RECORD_WORKS)
+        if record_works.filter(~pl.col("is_primary")).select(pl.len()).collect().item() == 0:
+            return
+        self.merged = True
+
+        def ids(frame: pl.LazyFrame) -> pl.LazyFrame:
+            return _by_index(_by_index(frame, index), index, "work_id").collect().lazy()
+
+        self.record_works = ids(record_works.select("record_id", "work_id", "is_primary"))
+        self.work_fields = ids(
+            scan_table(paths["work_fields"], schemas.WORK_FIELDS).select(
+                "work_id", "field", "record_id"
+            )
+        )
 
     def records(self, records: pl.LazyFrame) -> pl.LazyFrame:
-        if self.record_works is None or self.work_fields is None:
+        if not self.merged:
             return records
         return wk.work_records(records, self.record_works, self.work_fields)
 
     def table(self, table: pl.LazyFrame, name: str) -> pl.LazyFrame:
-        if self.work_fields is None:
+        if not self.merged:
             return table
         return wk.work_table(table, name, self.work_fields)
 
     def membership(self, dataset_records: pl.LazyFrame) -> pl.LazyFrame:
-        if self.record_works is None:
+        if not self.merged:
             return dataset_records
         return wk.work_membership(dataset_records, self.record_works)
 
+    def records_of(self, work_ids: pl.LazyFrame) -> pl.LazyFrame:
+        """The record_id of every record of the works ``work_ids`` (record_id = work id)."""
+        if not self.merged:
+            return work_ids
+        return self.record_works.join(
+            work_ids.select(work_id="record_id"), on="work_id", how="semi"
+        ).select("record_id")
+
     def link_keys(self, records: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.LazyFrame | None:
         """The cited-record keys of every record of each work (None: the records' own)."""
-        if self.record_works is None:
+        if not self.merged:
             return None
         return wk.work_link_keys(records, authorships, self.record_works)
 
@@ -110,27 +131,31 @@ def classify_papers(
     ``works``: the merge tables record_works and work_fields: one row per work (keyed by its
     id), addresses and author links from the record work_fields names (see
     :mod:`collabscope.classify.works`); None: one per record."""
-    view = Works(works)
-    work_records = view.records(scan_table(records, schemas.RECORDS)).select(
-        "record_id", "year", "n_authors"
-    )
-    index = _record_index(work_records)
-    recs = _by_index(work_records, index).collect()
-    links = _by_index(
-        view.table(scan_table(author_address, schemas.AUTHOR_ADDRESS), "author_address"), index
+    index = _record_index(scan_table(records, schemas.RECORDS))
+    view = Works(works, index)
+    recs = view.records(
+        _by_index(
+            scan_table(records, schemas.RECORDS).select("record_id", "year", "n_authors"), index
+        )
     ).collect()
-    located = _by_index(
-        view.table(scan_table(addresses, schemas.ADDRESSES_NORMALISED), "addresses").select(
-            "record_id",
-            "address_pos",
-            "kind",
-            "raw",
-            "organisation",
-            "country",
-            "institution_id",
-            "is_transnational",
+    links = view.table(
+        _by_index(scan_table(author_address, schemas.AUTHOR_ADDRESS), index), "author_address"
+    ).collect()
+    located = view.table(
+        _by_index(
+            scan_table(addresses, schemas.ADDRESSES_NORMALISED).select(
+                "record_id",
+                "address_pos",
+                "kind",
+                "raw",
+                "organisation",
+                "country",
+                "institution_id",
+                "is_transnational",
+            ),
+            index,
         ),
-        index,
+        "addresses",
     ).collect()
     leads = lead_addresses(located.lazy(), links.lazy(), lead_rule).collect()
     credit = country_credit(located.lazy(), leads.lazy()).collect()
@@ -201,30 +226,32 @@ def compute_indicators(
     citing = dict(settings["citing"])
     corpus = sorted(configured - set(citing))
     counting, top_n = settings["counting"], int(settings["top_n"])
-    view = Works(tables if "record_works" in tables else None)
-    all_records = scan_table(tables["records"], schemas.RECORDS)
-    work_records = view.records(all_records)
-    index = _record_index(work_records)
+    index = _record_index(scan_table(tables["records"], schemas.RECORDS))
+    view = Works(tables if "record_works" in tables else None, index)
     membership = (
-        _by_index(
-            view.membership(scan_table(tables["dataset_records"], schemas.DATASET_RECORDS)), index
+        view.membership(
+            _by_index(scan_table(tables["dataset_records"], schemas.DATASET_RECORDS), index)
         )
         .collect()
         .lazy()
     )
     corpus_members = membership.filter(pl.col("dataset").is_in(corpus))
     records = (
-        _by_index(work_records, index)
-        .select(
-            "record_id",
-            "year",
-            "times_cited",
-            "highly_cited",
-            "subject_categories",
-            "doi",
-            "volume",
-            "start_page",
-            "article_number",
+        view.records(
+            _by_index(
+                scan_table(tables["records"], schemas.RECORDS).select(
+                    "record_id",
+                    "year",
+                    "times_cited",
+                    "highly_cited",
+                    "subject_categories",
+                    "doi",
+                    "volume",
+                    "start_page",
+                    "article_number",
+                ),
+                index,
+            )
         )
         .collect()
         .lazy()
@@ -247,38 +274,57 @@ def compute_indicators(
     disagreements = _by_index(
         scan_table(tables["lead_disagreements"], schemas.LEAD_DISAGREEMENTS), index
     )
-    funding = _by_index(
-        view.table(scan_table(tables["funding"], schemas.FUNDING_NORMALISED), "funding").select(
-            "record_id", "funder_id", "funder_name", "funder_country"
+    funding = view.table(
+        _by_index(
+            scan_table(tables["funding"], schemas.FUNDING_NORMALISED).select(
+                "record_id", "funder_id", "funder_name", "funder_country"
+            ),
+            index,
         ),
-        index,
+        "funding",
     )
-    citing_ids = membership.filter(pl.col("dataset").is_in(list(citing))).select("record_id")
-    references = _by_index(
-        view.table(scan_table(tables["references"], schemas.REFERENCES), "references")
-        .select("record_id", "ref_pos", "doi", "link_key")
-        .join(
-            citing_ids.with_columns(pl.col("record_id").cast(pl.String)),
-            on="record_id",
-            how="semi",
+    # The references of the citing works' records only, filtered before the cast: the
+    # references table is the largest.
+    citing_ids = view.records_of(
+        membership.filter(pl.col("dataset").is_in(list(citing))).select("record_id")
+    )
+    references = view.table(
+        _by_index(
+            scan_table(tables["references"], schemas.REFERENCES)
+            .select("record_id", "ref_pos", "doi", "link_key")
+            .join(
+                citing_ids.with_columns(pl.col("record_id").cast(pl.String)),
+                on="record_id",
+                how="semi",
+            ),
+            index,
         ),
-        index,
+        "references",
     )
-    first_authors = (
+    first_authors = _by_index(
         scan_table(tables["authorships"], schemas.AUTHORSHIPS)
         .filter(pl.col("position") == 1)
-        .select("record_id", "position", "name")
+        .select("record_id", "position", "name"),
+        index,
     )
     # A reference matching any record of a work (its DOI, or its own first author's key) links
-    # to the work.
-    keys = view.link_keys(all_records, first_authors)
+    # to the work: the keys of every record (by record, the records' own).
+    keys = view.link_keys(
+        _by_index(
+            scan_table(tables["records"], schemas.RECORDS).select(
+                "record_id", "doi", "year", "volume", "start_page", "article_number"
+            ),
+            index,
+        ),
+        first_authors,
+    )
     links = ind.citation_links(
         references,
         records,
-        _by_index(view.table(first_authors, "authorships"), index),
+        view.table(first_authors, "authorships"),
         membership,
         citing,
-        keys=None if keys is None else _by_index(keys, index),
+        keys=keys,
     ).collect()
     links = _by_id(_by_id(links), "cited_record_id")
     write_table(links, schemas.CITATION_LINKS, outputs["citation_links"])
