@@ -73,7 +73,7 @@ class Works:
         if paths is None:
             return
         record_works = scan_table(paths["record_works"], schemas.RECORD_WORKS)
-        if record_works.filter(~pl.col("is_primary")).select(pl.len()).collect().item() == 0:
+        if not wk.has_merged(record_works):
             return
         self.merged = True
 

@@ -56,6 +56,12 @@ RECORD_FIELD_COLUMNS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+def has_merged(record_works: pl.LazyFrame) -> bool:
+    """Whether any work has more than one record (with a single source, none has: then every
+    view is its table, and callers skip the joins)."""
+    return bool(record_works.filter(~pl.col("is_primary")).select(pl.len()).collect().item())
+
+
 def chosen_records(work_fields: pl.LazyFrame, field: str) -> pl.LazyFrame:
     """(record_id, work_id): the record each work takes ``field`` from; a work none of whose
     records has the field (by the merge's test: no C1 address, but maybe a reprint address)

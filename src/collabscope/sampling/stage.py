@@ -113,11 +113,12 @@ def build_pool(
         == 0
     ):
         raise UserInputError("config", f"sampling.dataset: no records in dataset {dataset!r}")
-    if "record_works" in tables:
+    merged = "record_works" in tables and works.has_merged(
+        record_works := scan_table(tables["record_works"], schemas.RECORD_WORKS)
+    )
+    if merged:
         frames = works.pool_tables(
-            frames,
-            scan_table(tables["record_works"], schemas.RECORD_WORKS),
-            scan_table(tables["work_fields"], schemas.WORK_FIELDS),
+            frames, record_works, scan_table(tables["work_fields"], schemas.WORK_FIELDS)
         )
     built = people_pool.build_pool(frames, registry, focal_countries, dataset or None)
     write_table(built.people, schemas.POOL, outputs["pool"])
