@@ -105,6 +105,8 @@ def work_records(
     frame = frame.join(records, on="record_id", how="inner", maintain_order="left")
     for field, field_columns in RECORD_FIELD_COLUMNS.items():
         taken = [c for c in field_columns if c in columns]
+        if not taken:
+            continue
         values = (
             chosen_records(work_fields, field)
             .join(records.select("record_id", *taken), on="record_id", how="inner")
