@@ -308,14 +308,18 @@ def compute_indicators(
         index,
     )
     # A reference matching any record of a work (its DOI, or its own first author's key) links
-    # to the work: the keys of every record (by record, the records' own).
+    # to the work: the keys of every record of the cited datasets' works (by record, the
+    # records' own). Keys are costly (regular expressions on names): only those records.
+    cited_ids = view.records_of(
+        membership.filter(pl.col("dataset").is_in(list(citing.values()))).select("record_id")
+    )
     keys = view.link_keys(
         _by_index(
             scan_table(tables["records"], schemas.RECORDS).select(
                 "record_id", "doi", "year", "volume", "start_page", "article_number"
             ),
             index,
-        ),
+        ).join(cited_ids, on="record_id", how="semi"),
         first_authors,
     )
     links = ind.citation_links(
