@@ -10,6 +10,10 @@ time and peak RSS of each.
 
     python bench/works.py                  # 2,000,000 records
     python bench/works.py --n 200000
+
+Measured 2026-11-23, 2,000,000 records, 10% merged, on 2 shared cores (load ~11, so compare
+CPU, not wall): by record CPU 137.7 s, by work 168.3 s; peak RSS of either child 9.4 GB.
+With nothing merged (one source) the views are skipped: 200,000 records, 11.6 s and 12.7 s.
 """
 
 from __future__ import annotations
