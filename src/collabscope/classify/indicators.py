@@ -361,15 +361,15 @@ def citation_links(
     """Cited references of each citing dataset's records linked to the cited dataset's records:
     by DOI, else by the author-year-volume-page key (a key or DOI shared by two cited records
     links neither)."""
-    keys = record_link_keys(records, authorships)
     frames = []
     for citing_dataset, cited_dataset in sorted(citing.items()):
         refs = references.select("record_id", "ref_pos", "doi", "link_key").join(
             membership.filter(pl.col("dataset") == citing_dataset), on="record_id", how="semi"
         )
-        corpus = keys.join(
-            membership.filter(pl.col("dataset") == cited_dataset), on="record_id", how="semi"
-        )
+        # The keys of the cited dataset's records only: building a key (regular expressions
+        # on the first author's name) for every record cost more than the linking.
+        cited = membership.filter(pl.col("dataset") == cited_dataset)
+        corpus = record_link_keys(records.join(cited, on="record_id", how="semi"), authorships)
         by_doi = refs.join(_unique_target(corpus, "doi"), on="doi", how="inner").with_columns(
             link_method=pl.lit("doi")
         )

@@ -205,10 +205,9 @@ def compute_indicators(
     references = _by_index(
         scan_table(tables["references"], schemas.REFERENCES)
         .select("record_id", "ref_pos", "doi", "link_key")
-        .join(
-            index.decode(citing_ids.collect()).lazy(),
-            on="record_id",
-            how="semi",
+        # A filter, not a semi join: it skips the row groups of the sorted table without them.
+        .filter(
+            pl.col("record_id").is_in(index.decode(citing_ids.collect())["record_id"].implode())
         ),
         index,
     )
