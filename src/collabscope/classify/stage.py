@@ -91,13 +91,14 @@ def classify_papers(
     credit = country_credit(located.lazy(), leads.lazy()).collect()
     profile = record_profile(recs.lazy(), located.lazy(), leads.lazy())
     classes = with_credit(classify(profile, focal), credit.lazy(), focal).collect()
-    disagreements = lead_disagreements(leads.lazy(), recs.lazy()).collect()
-    classes, credit, disagreements = (
-        _by_id(frame, index) for frame in (classes, credit, disagreements)
-    )
-    write_table(classes, schemas.PAPER_CLASSES, outputs["paper_classes"])
-    write_table(credit, schemas.COUNTRY_CREDIT, outputs["country_credit"])
+    disagreements = _by_id(lead_disagreements(leads.lazy(), recs.lazy()).collect(), index)
+    # Only the outputs are held while they are written, the largest last (peak memory).
+    del recs, links, located, leads, profile
+    write_table(_by_id(credit, index), schemas.COUNTRY_CREDIT, outputs["country_credit"])
+    del credit
     write_table(disagreements, schemas.LEAD_DISAGREEMENTS, outputs["lead_disagreements"])
+    classes = _by_id(classes, index)
+    write_table(classes, schemas.PAPER_CLASSES, outputs["paper_classes"])
     summary = {
         "records": classes["record_id"].n_unique(),
         "no_address": int(
@@ -255,7 +256,8 @@ def compute_indicators(
         "funding_sources": ind.funding_sources(funding, records, membership, periods, focal),
         "lead_rules": ind.lead_rules(classes, disagreements, membership, periods, focal),
     }
-    collected = dict(zip(frames, pl.collect_all(list(frames.values())), strict=True))
+    # One at a time: collected together, every indicator's slices were in memory at once.
+    collected = {name: frame.collect() for name, frame in frames.items()}
     rows = {"citation_links": links.height}
     for name, frame in collected.items():
         table = schemas.INDICATOR_BY_NAME[name]
