@@ -151,8 +151,10 @@ def class_slices(
     classes: pl.LazyFrame, membership: pl.LazyFrame, periods: Sequence[Mapping[str, object]]
 ) -> Slices:
     """The paper classes of each dataset's records, sliced by year and period: what most
-    indicators aggregate (lazy: each pushes its own filters and columns into the join)."""
-    return Slices(_sliced(membership.join(classes, on="record_id"), periods), periods)
+    indicators aggregate. The join is collected once (six indicators read it); each slices
+    it lazily, with its own filters and columns."""
+    joined = membership.join(classes, on="record_id").collect()
+    return Slices(_sliced(joined.lazy(), periods), periods)
 
 
 def outputs(slices: Slices, field_dataset: str | None = None) -> pl.LazyFrame:
