@@ -19,6 +19,9 @@ def test_keys_follow_the_ids_string_order_and_decode_back() -> None:
     # SCOPUS:... < WOS:001 < WOS:002 < WOS:003
     assert encoded["record_id"].to_list() == [2, 3, None, 0]
     assert index.decode(encoded)["record_id"].to_list() == frame["record_id"].to_list()
+    # An empty table built with a string schema (no citing dataset: no citation links).
+    empty = pl.DataFrame(schema={"record_id": pl.String})
+    assert index.decode(empty).schema == empty.schema
 
 
 def test_a_sorted_table_gets_a_sorted_key_an_unsorted_one_does_not() -> None:

@@ -58,5 +58,8 @@ class RecordIndex:
         return keys
 
     def decode(self, frame: pl.DataFrame, column: str = "record_id") -> pl.DataFrame:
-        """``frame`` with the integer key ``column`` back as the record id."""
+        """``frame`` with the integer key ``column`` back as the record id (a column of ids
+        already, as in an empty table built with a string schema, is left as it is)."""
+        if frame[column].dtype == pl.String:
+            return frame
         return frame.with_columns(self.ids.gather(frame[column]).alias(column))
