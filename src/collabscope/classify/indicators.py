@@ -12,6 +12,7 @@ are the keys of ``classify.citing`` (citing dataset -> the dataset whose papers 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import polars as pl
 
@@ -53,6 +54,70 @@ def sliced(
     return pl.concat([yearly, by_period.select(columns)], how="vertical")
 
 
+# Indicators group by one integer slice key, ``_slice``, instead of the four SLICE columns:
+# a year is itself, the i-th configured period is -(i + 1). The SLICE columns are added to the
+# (small) aggregates by :func:`_labelled`: grouping millions of rows by a year cast to a
+# string and a label was most of the cost of every indicator.
+_S = "_slice"
+
+
+def _period_keys(periods: Sequence[Mapping[str, object]]) -> pl.LazyFrame:
+    """year -> ``_slice`` of each period holding it."""
+    return pl.LazyFrame(
+        {
+            "year": [
+                year
+                for p in periods
+                for year in range(int(p["first"]), int(p["last"]) + 1)  # type: ignore[call-overload]
+            ],
+            _S: [
+                -(i + 1)
+                for i, p in enumerate(periods)
+                for _ in range(int(p["first"]), int(p["last"]) + 1)  # type: ignore[call-overload]
+            ],
+        },
+        schema={"year": pl.Int64, _S: pl.Int64},
+    )
+
+
+def _sliced(
+    frame: pl.LazyFrame, periods: Sequence[Mapping[str, object]], year: str = "year"
+) -> pl.LazyFrame:
+    """Each row once per year and once per period holding its year, keyed by ``_slice``."""
+    yearly = frame.filter(pl.col(year).is_not_null()).with_columns(
+        pl.col(year).cast(pl.Int64).alias(_S)
+    )
+    by_period = frame.join(
+        _period_keys(periods).rename({"year": year}), on=year, how="inner"
+    ).with_columns(pl.col(year).cast(pl.Int64))
+    columns = yearly.collect_schema().names()
+    return pl.concat([yearly, by_period.select(columns)], how="vertical")
+
+
+def _labelled(frame: pl.LazyFrame, periods: Sequence[Mapping[str, object]]) -> pl.LazyFrame:
+    """``_slice`` replaced by the SLICE columns."""
+    key = pl.col(_S)
+    codes = [-(i + 1) for i in range(len(periods))]
+    labels = [str(p["label"]) for p in periods]
+    firsts = [int(p["first"]) for p in periods]  # type: ignore[call-overload]
+    lasts = [int(p["last"]) for p in periods]  # type: ignore[call-overload]
+    by_year = key >= 0
+
+    def period_value(values: list, dtype: pl.DataType) -> pl.Expr:
+        if not codes:
+            return pl.lit(None, dtype)
+        return key.replace_strict(codes, values, default=None, return_dtype=dtype)
+
+    return frame.with_columns(
+        granularity=pl.when(by_year).then(pl.lit("year")).otherwise(pl.lit("period")),
+        period=pl.when(by_year)
+        .then(key.cast(pl.String))
+        .otherwise(period_value(labels, pl.String)),
+        first_year=pl.when(by_year).then(key).otherwise(period_value(firsts, pl.Int64)),
+        last_year=pl.when(by_year).then(key).otherwise(period_value(lasts, pl.Int64)),
+    ).drop(_S)
+
+
 def _fsum(expr: pl.Expr) -> pl.Expr:
     """A sum of fractional credits, rounded to 1e-6: a parallel float sum depends on the order
     of its partial sums, and outputs must not depend on the thread count."""
@@ -75,19 +140,28 @@ def _ranked(
     )
 
 
+class Slices(NamedTuple):
+    """The rows of :func:`class_slices`, keyed by ``_slice``, and the periods that label them."""
+
+    frame: pl.LazyFrame
+    periods: Sequence[Mapping[str, object]]
+
+
 def class_slices(
     classes: pl.LazyFrame, membership: pl.LazyFrame, periods: Sequence[Mapping[str, object]]
-) -> pl.LazyFrame:
+) -> Slices:
     """The paper classes of each dataset's records, sliced by year and period: what most
-    indicators aggregate (lazy: each pushes its own filters and columns into the join)."""
-    return sliced(membership.join(classes, on="record_id"), periods)
+    indicators aggregate. The join is collected once (six indicators read it); each slices
+    it lazily, with its own filters and columns."""
+    joined = membership.join(classes, on="record_id").collect()
+    return Slices(_sliced(joined.lazy(), periods), periods)
 
 
-def outputs(slices: pl.LazyFrame, field_dataset: str | None = None) -> pl.LazyFrame:
+def outputs(slices: Slices, field_dataset: str | None = None) -> pl.LazyFrame:
     """Records of each dataset, papers of each focal country (and pair), world share, and the
     share of the dataset (discipline) within the field dataset when one is configured."""
     counts = (
-        slices.group_by("dataset", "focal", *SLICE)
+        slices.frame.group_by("dataset", "focal", _S)
         .agg(
             records=pl.len().cast(pl.Int64),
             focal_records=pl.col("participated").sum().cast(pl.Int64),
@@ -101,30 +175,33 @@ def outputs(slices: pl.LazyFrame, field_dataset: str | None = None) -> pl.LazyFr
     if field_dataset:
         field = counts.filter(pl.col("dataset") == field_dataset).select(
             "focal",
-            *SLICE,
+            _S,
             field_records="records",
             field_focal_records="focal_records",
         )
-        counts = counts.join(field, on=["focal", *SLICE], how="left")
+        counts = counts.join(field, on=["focal", _S], how="left")
     else:
         counts = counts.with_columns(
             field_records=pl.lit(None, pl.Int64), field_focal_records=pl.lit(None, pl.Int64)
         )
-    return counts.with_columns(
-        discipline_share=_share("records", "field_records"),
-        focal_discipline_share=_share("focal_records", "field_focal_records"),
+    return _labelled(
+        counts.with_columns(
+            discipline_share=_share("records", "field_records"),
+            focal_discipline_share=_share("focal_records", "field_focal_records"),
+        ),
+        slices.periods,
     )
 
 
-def collaboration(slices: pl.LazyFrame) -> pl.LazyFrame:
+def collaboration(slices: Slices) -> pl.LazyFrame:
     """The seed's Figure 2 per focal country: ICP (X-led, other-led) and non-ICP
     (single-affiliation, domestic collaboration), single-author papers, ICP share and lead
     share, full and fractional."""
     cat = pl.col("category")
     frac = pl.col("credit_fractional")
-    return (
-        slices.filter((pl.col("scope") == "country") & pl.col("participated"))
-        .group_by("dataset", "focal", *SLICE)
+    frame = (
+        slices.frame.filter((pl.col("scope") == "country") & pl.col("participated"))
+        .group_by("dataset", "focal", _S)
         .agg(
             papers=pl.len().cast(pl.Int64),
             icp=pl.col("international").sum().cast(pl.Int64),
@@ -146,15 +223,16 @@ def collaboration(slices: pl.LazyFrame) -> pl.LazyFrame:
             lead_share_fractional=_share("icp_x_led_fractional", "icp_fractional"),
         )
     )
+    return _labelled(frame, slices.periods)
 
 
-def pair_leads(slices: pl.LazyFrame) -> pl.LazyFrame:
+def pair_leads(slices: Slices) -> pl.LazyFrame:
     """Papers with addresses in both focal countries: X-led, Y-led, other-led."""
     cat = pl.col("category")
     frac = pl.col("credit_fractional")
-    return (
-        slices.filter((pl.col("scope") == "pair") & pl.col("participated"))
-        .group_by("dataset", "focal", *SLICE)
+    frame = (
+        slices.frame.filter((pl.col("scope") == "pair") & pl.col("participated"))
+        .group_by("dataset", "focal", _S)
         .agg(
             papers=pl.len().cast(pl.Int64),
             x_led=(cat == "x_led").sum().cast(pl.Int64),
@@ -171,48 +249,50 @@ def pair_leads(slices: pl.LazyFrame) -> pl.LazyFrame:
             other_led_share=_share("other_led", "papers"),
         )
     )
+    return _labelled(frame, slices.periods)
 
 
-def collaboration_types(slices: pl.LazyFrame, focal: Sequence[str]) -> pl.LazyFrame:
+def collaboration_types(slices: Slices, focal: Sequence[str]) -> pl.LazyFrame:
     """Papers by collaboration type (domestic-single … quadrilateral+) for each focal country's
     papers and for all papers of the dataset (focal ``ALL``); type ``unknown`` for papers
     without a known country."""
-    columns = ["dataset", "focal", *SLICE, "collab_type", "n_countries"]
-    country_rows = slices.filter((pl.col("scope") == "country") & pl.col("participated"))
+    columns = ["dataset", "focal", _S, "collab_type", "n_countries"]
+    country_rows = slices.frame.filter((pl.col("scope") == "country") & pl.col("participated"))
     # Every record has one row per focal country: the first focal country's rows are all.
-    all_rows = slices.filter(pl.col("focal") == focal[0]).with_columns(focal=pl.lit("ALL"))
-    return (
+    all_rows = slices.frame.filter(pl.col("focal") == focal[0]).with_columns(focal=pl.lit("ALL"))
+    frame = (
         pl.concat([country_rows.select(columns), all_rows.select(columns)])
         .with_columns(pl.col("collab_type").fill_null("unknown"))
-        .group_by("dataset", "focal", *SLICE, "collab_type")
+        .group_by("dataset", "focal", _S, "collab_type")
         .agg(
             papers=pl.len().cast(pl.Int64),
             mean_countries=pl.col("n_countries").mean(),
         )
-        .with_columns(
-            share=pl.col("papers") / pl.col("papers").sum().over("dataset", "focal", *SLICE)
-        )
+        .with_columns(share=pl.col("papers") / pl.col("papers").sum().over("dataset", "focal", _S))
     )
+    return _labelled(frame, slices.periods)
 
 
-def partners(slices: pl.LazyFrame, credit: pl.LazyFrame, top_n: int, counting: str) -> pl.LazyFrame:
+def partners(slices: Slices, credit: pl.LazyFrame, top_n: int, counting: str) -> pl.LazyFrame:
     """Top N partner countries of each focal country's internationally collaborated papers."""
-    icp_sliced = slices.filter(
+    icp_sliced = slices.frame.filter(
         (pl.col("scope") == "country") & pl.col("international").fill_null(False)
-    ).select("dataset", "record_id", "focal", *SLICE)
-    totals = icp_sliced.group_by("dataset", "focal", *SLICE).agg(icp=pl.len().cast(pl.Int64))
+    ).select("dataset", "record_id", "focal", _S)
+    totals = icp_sliced.group_by("dataset", "focal", _S).agg(icp=pl.len().cast(pl.Int64))
     rows = (
         icp_sliced.join(credit.select("record_id", "country", "credit_fractional"), on="record_id")
         .filter(pl.col("country") != pl.col("focal"))
-        .group_by("dataset", "focal", *SLICE, pl.col("country").alias("partner"))
+        .group_by("dataset", "focal", _S, pl.col("country").alias("partner"))
         .agg(
             records=pl.len().cast(pl.Int64),
             records_fractional=_fsum(pl.col("credit_fractional")),
         )
-        .join(totals, on=["dataset", "focal", *SLICE])
+        .join(totals, on=["dataset", "focal", _S])
         .with_columns(share_of_icp=_share("records", "icp"))
     )
-    return _ranked(rows, ["dataset", "focal", *SLICE], "partner", counting, top_n)
+    return _labelled(
+        _ranked(rows, ["dataset", "focal", _S], "partner", counting, top_n), slices.periods
+    )
 
 
 def citing_countries(
@@ -228,19 +308,19 @@ def citing_countries(
     base = membership.filter(pl.col("dataset").is_in(list(citing))).join(
         records.select("record_id", "year"), on="record_id"
     )
-    base = sliced(base, periods)
-    totals = base.group_by("dataset", *SLICE).agg(citing_records=pl.len().cast(pl.Int64))
+    base = _sliced(base, periods)
+    totals = base.group_by("dataset", _S).agg(citing_records=pl.len().cast(pl.Int64))
     rows = (
         base.join(credit.select("record_id", "country", "credit_fractional"), on="record_id")
-        .group_by("dataset", *SLICE, "country")
+        .group_by("dataset", _S, "country")
         .agg(
             records=pl.len().cast(pl.Int64),
             records_fractional=_fsum(pl.col("credit_fractional")),
         )
-        .join(totals, on=["dataset", *SLICE])
+        .join(totals, on=["dataset", _S])
         .with_columns(share=_share("records", "citing_records"))
     )
-    return _ranked(rows, ["dataset", *SLICE], "country", counting, top_n)
+    return _labelled(_ranked(rows, ["dataset", _S], "country", counting, top_n), periods)
 
 
 def record_link_keys(records: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.LazyFrame:
@@ -285,15 +365,18 @@ def citation_links(
     by DOI, else by the author-year-volume-page key (a key or DOI shared by two cited records
     links neither). ``keys`` (record_id, doi, link_key) replaces the records' own
     (:func:`record_link_keys`), e.g. with the keys of every record of a work."""
-    if keys is None:
-        keys = record_link_keys(records, authorships)
     frames = []
     for citing_dataset, cited_dataset in sorted(citing.items()):
         refs = references.select("record_id", "ref_pos", "doi", "link_key").join(
             membership.filter(pl.col("dataset") == citing_dataset), on="record_id", how="semi"
         )
-        corpus = keys.join(
-            membership.filter(pl.col("dataset") == cited_dataset), on="record_id", how="semi"
+        # The keys of the cited dataset's records only: building a key (regular expressions
+        # on the first author's name) for every record cost more than the linking.
+        cited = membership.filter(pl.col("dataset") == cited_dataset)
+        corpus = (
+            record_link_keys(records.join(cited, on="record_id", how="semi"), authorships)
+            if keys is None
+            else keys.join(cited, on="record_id", how="semi")
         )
         by_doi = refs.join(_unique_target(corpus, "doi"), on="doi", how="inner").with_columns(
             link_method=pl.lit("doi")
@@ -351,8 +434,8 @@ def citing_countries_by_cited(
         profile, on="cited_record_id"
     )
     pairs = pl.concat([pairs, pairs.with_columns(cited_lead=pl.lit("all"))], how="vertical")
-    group = ["citing_dataset", "cited_dataset", *SLICE, "cited_lead"]
-    distinct = sliced(pairs, periods).select(*group, "record_id").unique()
+    group = ["citing_dataset", "cited_dataset", _S, "cited_lead"]
+    distinct = _sliced(pairs, periods).select(*group, "record_id").unique()
     totals = distinct.group_by(group).agg(citing_records=pl.len().cast(pl.Int64))
     rows = (
         distinct.join(credit.select("record_id", "country", "credit_fractional"), on="record_id")
@@ -364,7 +447,7 @@ def citing_countries_by_cited(
         .join(totals, on=group)
         .with_columns(share=_share("records", "citing_records"))
     )
-    return _ranked(rows, group, "country", counting, top_n)
+    return _labelled(_ranked(rows, group, "country", counting, top_n), periods)
 
 
 def highly_cited_flags(
@@ -433,12 +516,12 @@ def highly_cited_flags(
     )
 
 
-def highly_cited(slices: pl.LazyFrame, flags: pl.LazyFrame, top_percent: float) -> pl.LazyFrame:
+def highly_cited(slices: Slices, flags: pl.LazyFrame, top_percent: float) -> pl.LazyFrame:
     """Highly cited papers of each focal country (and pair): count, rate, and how many and
     what share of them the focal country led (for the pair: X-led); which basis was used."""
     base = (
-        slices.filter(pl.col("participated"))
-        .select("dataset", "record_id", "focal", "scope", *SLICE, "category", "led_by")
+        slices.frame.filter(pl.col("participated"))
+        .select("dataset", "record_id", "focal", "scope", _S, "category", "led_by")
         .join(flags, on="record_id", how="left")
     )
     led = (
@@ -446,8 +529,8 @@ def highly_cited(slices: pl.LazyFrame, flags: pl.LazyFrame, top_percent: float) 
         .then(pl.col("category") == "x_led")
         .otherwise(pl.col("led_by") == pl.col("focal"))
     )
-    return (
-        base.group_by("dataset", "focal", *SLICE)
+    frame = (
+        base.group_by("dataset", "focal", _S)
         .agg(
             papers=pl.len().cast(pl.Int64),
             hcp=pl.col("hcp").sum().cast(pl.Int64),
@@ -470,6 +553,7 @@ def highly_cited(slices: pl.LazyFrame, flags: pl.LazyFrame, top_percent: float) 
             ),
         )
     )
+    return _labelled(frame, slices.periods)
 
 
 def funders(
@@ -485,20 +569,20 @@ def funders(
     matched = funding.filter(pl.col("funder_id").is_not_null()).select(
         "record_id", "funder_id", "funder_name", "funder_country"
     )
-    base = sliced(membership.join(records.select("record_id", "year"), on="record_id"), periods)
-    totals = base.group_by("dataset", *SLICE).agg(dataset_records=pl.len().cast(pl.Int64))
+    base = _sliced(membership.join(records.select("record_id", "year"), on="record_id"), periods)
+    totals = base.group_by("dataset", _S).agg(dataset_records=pl.len().cast(pl.Int64))
     rows = (
         base.join(matched, on="record_id")
-        .group_by("dataset", *SLICE, "funder_id")
+        .group_by("dataset", _S, "funder_id")
         .agg(
             pl.col("funder_name").first(),
             pl.col("funder_country").first(),
             records=pl.col("record_id").n_unique().cast(pl.Int64),
         )
-        .join(totals, on=["dataset", *SLICE])
+        .join(totals, on=["dataset", _S])
         .with_columns(share=_share("records", "dataset_records"))
     )
-    return _ranked(rows, ["dataset", *SLICE], "funder_id", "full", top_n)
+    return _labelled(_ranked(rows, ["dataset", _S], "funder_id", "full", top_n), periods)
 
 
 def funding_sources(
@@ -529,8 +613,8 @@ def funding_sources(
     )
     bx, by = pl.col("by_x"), pl.col("by_y")
     frame = (
-        sliced(base, periods)
-        .group_by("dataset", *SLICE)
+        _sliced(base, periods)
+        .group_by("dataset", _S)
         .agg(
             records=pl.len().cast(pl.Int64),
             funded=pl.col("funded").sum().cast(pl.Int64),
@@ -557,7 +641,7 @@ def funding_sources(
             [pl.lit(None, pl.Int64).alias(c) for c in ("by_y", "by_both", "by_x_only", "by_y_only")]
             + [pl.lit(None, pl.Float64).alias(c) for c in ("by_y_share", "by_both_share")]
         )
-    return frame
+    return _labelled(frame, periods)
 
 
 def lead_rules(
@@ -585,9 +669,9 @@ def lead_rules(
     )
     base = membership.join(profile, on="record_id")
     flags = ("first_author_vs_reprint", "first_author_vs_first_address", "first_address_vs_reprint")
-    return (
-        sliced(base, periods)
-        .group_by("dataset", *SLICE)
+    frame = (
+        _sliced(base, periods)
+        .group_by("dataset", _S)
         .agg(
             records=pl.len().cast(pl.Int64),
             no_address=(pl.col("address_source") == "none").sum().cast(pl.Int64),
@@ -598,3 +682,4 @@ def lead_rules(
         )
         .with_columns(lead_fallback_share=_share("lead_fallback", "records"))
     )
+    return _labelled(frame, periods)

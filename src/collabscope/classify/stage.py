@@ -22,6 +22,7 @@ from collabscope.classify.papers import (
     record_profile,
     with_credit,
 )
+from collabscope.classify.record_index import RecordIndex
 from collabscope.errors import UserInputError
 from collabscope.tableio import scan_table, write_table, write_table_csv
 
@@ -47,28 +48,26 @@ INDICATOR_CLASS_COLUMNS = (
 )
 
 
-def _record_index(records: pl.LazyFrame) -> pl.Enum:
-    """An Enum of every record_id: cast to it, ids join and group as integers (several times
-    faster than the 19-character strings) and cast back to strings for free at the end."""
-    ids = records.select("record_id").collect()["record_id"]
-    return pl.Enum(ids)
+def _record_index(records: pl.LazyFrame) -> RecordIndex:
+    """The records' ids as integer keys (:mod:`collabscope.classify.record_index`)."""
+    return RecordIndex.of(records)
 
 
-def _by_index(frame: pl.LazyFrame, index: pl.Enum, column: str = "record_id") -> pl.LazyFrame:
-    return frame.with_columns(pl.col(column).cast(index))
+def _by_index(frame: pl.LazyFrame, index: RecordIndex, column: str = "record_id") -> pl.LazyFrame:
+    return index.encode(frame, column)
 
 
-def _by_id(frame: pl.DataFrame, column: str = "record_id") -> pl.DataFrame:
-    return frame.with_columns(pl.col(column).cast(pl.String))
+def _by_id(frame: pl.DataFrame, index: RecordIndex, column: str = "record_id") -> pl.DataFrame:
+    return index.decode(frame, column)
 
 
 class Works:
     """The work-level views of the record-level tables (:mod:`collabscope.classify.works`),
-    over frames whose ids are already cast to the record index (joins on the Enum's integers,
+    over frames whose ids are already encoded by the record index (joins on integers,
     not on strings). Without the merge tables (``paths`` None), or when every record is its own
     work (a single source), every view is its table and nothing is joined."""
 
-    def __init__(self, paths: Mapping[str, str | Path] | None, index: pl.Enum) -> None:
+    def __init__(self, paths: Mapping[str, str | Path] | None, index: RecordIndex) -> None:
         self.merged = False
         if paths is None:
             return
@@ -161,11 +160,14 @@ def classify_papers(
     credit = country_credit(located.lazy(), leads.lazy()).collect()
     profile = record_profile(recs.lazy(), located.lazy(), leads.lazy())
     classes = with_credit(classify(profile, focal), credit.lazy(), focal).collect()
-    disagreements = lead_disagreements(leads.lazy(), recs.lazy()).collect()
-    classes, credit, disagreements = (_by_id(frame) for frame in (classes, credit, disagreements))
-    write_table(classes, schemas.PAPER_CLASSES, outputs["paper_classes"])
-    write_table(credit, schemas.COUNTRY_CREDIT, outputs["country_credit"])
+    disagreements = _by_id(lead_disagreements(leads.lazy(), recs.lazy()).collect(), index)
+    # Only the outputs are held while they are written, the largest last (peak memory).
+    del recs, links, located, leads, profile
+    write_table(_by_id(credit, index), schemas.COUNTRY_CREDIT, outputs["country_credit"])
+    del credit
     write_table(disagreements, schemas.LEAD_DISAGREEMENTS, outputs["lead_disagreements"])
+    classes = _by_id(classes, index)
+    write_table(classes, schemas.PAPER_CLASSES, outputs["paper_classes"])
     summary = {
         "works": classes["record_id"].n_unique(),
         "no_address": int(
@@ -283,8 +285,8 @@ def compute_indicators(
         ),
         "funding",
     )
-    # The references of the citing works' records only, filtered before the cast: the
-    # references table is the largest.
+    # The references of the citing works' records only, read through a filter (not a semi
+    # join): it skips the row groups of the sorted table without them. It is the largest table.
     citing_ids = view.records_of(
         membership.filter(pl.col("dataset").is_in(list(citing))).select("record_id")
     )
@@ -292,10 +294,8 @@ def compute_indicators(
         _by_index(
             scan_table(tables["references"], schemas.REFERENCES)
             .select("record_id", "ref_pos", "doi", "link_key")
-            .join(
-                citing_ids.with_columns(pl.col("record_id").cast(pl.String)),
-                on="record_id",
-                how="semi",
+            .filter(
+                pl.col("record_id").is_in(index.decode(citing_ids.collect())["record_id"].implode())
             ),
             index,
         ),
@@ -330,7 +330,7 @@ def compute_indicators(
         citing,
         keys=keys,
     ).collect()
-    links = _by_id(_by_id(links), "cited_record_id")
+    links = _by_id(_by_id(links, index), index, "cited_record_id")
     write_table(links, schemas.CITATION_LINKS, outputs["citation_links"])
     reference = list(settings["reference_datasets"]) or corpus
     flags = ind.highly_cited_flags(
@@ -362,7 +362,8 @@ def compute_indicators(
         "funding_sources": ind.funding_sources(funding, records, membership, periods, focal),
         "lead_rules": ind.lead_rules(classes, disagreements, membership, periods, focal),
     }
-    collected = dict(zip(frames, pl.collect_all(list(frames.values())), strict=True))
+    # One at a time: collected together, every indicator's slices were in memory at once.
+    collected = {name: frame.collect() for name, frame in frames.items()}
     rows = {"citation_links": links.height}
     for name, frame in collected.items():
         table = schemas.INDICATOR_BY_NAME[name]
