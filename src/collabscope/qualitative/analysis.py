@@ -363,8 +363,10 @@ def quotes(
     ranked = (
         segments.with_columns(length.alias("_len"), fits.alias("_fits"))
         .sort(
-            ["theme", "participant", "_fits", "_len", "segment_id"],
-            descending=[False, False, True, True, False],
+            # Ties by text and code, not by segment id: a sheet and a QDA project of the same
+            # coding give the same quotes.
+            ["theme", "participant", "_fits", "_len", "excerpt", "code"],
+            descending=[False, False, True, True, False, False],
         )
         .unique(["theme", "participant"], keep="first", maintain_order=True)
         .unique(["theme", "excerpt"], keep="first", maintain_order=True)
