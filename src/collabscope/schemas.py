@@ -943,17 +943,22 @@ def _classified_markdown() -> list[str]:
         "",
     ]
     for table in (*CLASSIFIED_TABLES, *INDICATORS):
-        lines += [
-            f"## `{table.name}`",
-            "",
-            f"Key: {', '.join(table.key)}. Holds {table.holds}.",
-            "",
-            "| column | type | meaning |",
-            "|---|---|---|",
-        ]
-        lines += [f"| `{name}` | {dtype} | {meaning} |" for name, dtype, meaning in table.columns]
-        lines.append("")
+        lines += _table_markdown(table, table.name)
     return lines
+
+
+def _table_markdown(table: Table, title: str) -> list[str]:
+    """A table's section of docs/tables.md: its key, what it holds, every column."""
+    lines = [
+        f"## `{title}`",
+        "",
+        f"Key: {', '.join(table.key)}. Holds {table.holds}.",
+        "",
+        "| column | type | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{name}` | {dtype} | {meaning} |" for name, dtype, meaning in table.columns]
+    return [*lines, ""]
 
 
 # --- qualitative strand (issue 9): results/qualitative/ ----------------------------------------
@@ -1149,16 +1154,7 @@ def _qualitative_markdown() -> list[str]:
         "",
     ]
     for table in QUALITATIVE_TABLES:
-        lines += [
-            f"## `qualitative/{table.name}`",
-            "",
-            f"Key: {', '.join(table.key)}. Holds {table.holds}.",
-            "",
-            "| column | type | meaning |",
-            "|---|---|---|",
-        ]
-        lines += [f"| `{name}` | {dtype} | {meaning} |" for name, dtype, meaning in table.columns]
-        lines.append("")
+        lines += _table_markdown(table, f"qualitative/{table.name}")
     return lines
 
 

@@ -9,7 +9,7 @@ country only: no reader passes a name or an e-mail on.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import polars as pl
 
@@ -18,6 +18,15 @@ from collabscope.errors import UserInputError
 OUTSIDE_POOL = "(outside the pool)"
 NOT_RECORDED = "(not recorded)"
 DIMENSIONS = ("stratum", "role", "country")
+
+
+def fail_on_first(frame: pl.DataFrame, bad: pl.Expr, problem: Callable[[dict], str]) -> None:
+    """Raise a :class:`UserInputError` for the first row of ``frame`` where ``bad`` holds,
+    naming its file and sheet line (``file``, ``line`` columns) and ``problem(row)``."""
+    rows = frame.filter(bad).head(1).to_dicts()
+    if rows:
+        row = rows[0]
+        raise UserInputError(str(row["file"]), problem(row), line=row.get("line"))
 
 
 # --- code hierarchy -----------------------------------------------------------------------------
@@ -114,19 +123,16 @@ def apply_case_variables(participants: pl.DataFrame, variables: pl.DataFrame) ->
             .unique("participant", keep="first")
         )
         joined = participants.join(values, on="participant", how="left")
-        clash = joined.filter(
+        fail_on_first(
+            joined,
             pl.col(column).is_not_null()
             & pl.col("_case").is_not_null()
-            & (pl.col(column).str.to_lowercase() != pl.col("_case").str.to_lowercase())
-        ).head(1)
-        if clash.height:
-            row = clash.row(0, named=True)
-            raise UserInputError(
-                str(row["file"]),
+            & (pl.col(column).str.to_lowercase() != pl.col("_case").str.to_lowercase()),
+            lambda row, column=column: (
                 f"participant {row['participant']}: {column} is {row[column]!r} here but "
-                f"{row['_case']!r} in the QDA project's case variables",
-                line=row["line"],
-            )
+                f"{row['_case']!r} in the QDA project's case variables"
+            ),
+        )
         participants = joined.with_columns(pl.coalesce(column, "_case").alias(column)).drop("_case")
     return participants
 
@@ -139,33 +145,27 @@ def participants_table(
     drawn = pool_codes(summary)
     labels = sorted(summary["stratum"].to_list(), key=len, reverse=True)
     frame = participants.join(drawn, on="participant", how="left")
-    clash = frame.filter(
+    fail_on_first(
+        frame,
         pl.col("pool_stratum").is_not_null()
         & pl.col("stratum").is_not_null()
-        & (pl.col("stratum") != pl.col("pool_stratum"))
-    ).head(1)
-    if clash.height:
-        row = clash.row(0, named=True)
-        raise UserInputError(
-            str(row["file"]),
-            f"participant {row['participant']} is in stratum {row['pool_stratum']} of the draw, "
-            f"not {row['stratum']!r}",
-            line=row["line"],
-        )
+        & (pl.col("stratum") != pl.col("pool_stratum")),
+        lambda row: (
+            f"participant {row['participant']} is in stratum {row['pool_stratum']} of the "
+            f"draw, not {row['stratum']!r}"
+        ),
+    )
     if labels:
         shaped = "^(?:" + "|".join(re.escape(label) for label in labels) + r")\d+$"
-        stray = frame.filter(
-            pl.col("pool_stratum").is_null() & pl.col("participant").str.contains(shaped)
-        ).head(1)
-        if stray.height:
-            row = stray.row(0, named=True)
-            raise UserInputError(
-                str(row["file"]),
-                f"participant {row['participant']} has the form of a sampling code, but the draw "
-                "(results/sampling/summary.csv) has no such code; give participants recruited "
-                "outside the pool codes of another form (e.g. X-1)",
-                line=row["line"],
-            )
+        fail_on_first(
+            frame,
+            pl.col("pool_stratum").is_null() & pl.col("participant").str.contains(shaped),
+            lambda row: (
+                f"participant {row['participant']} has the form of a sampling code, but the "
+                "draw (results/sampling/summary.csv) has no such code; give participants "
+                "recruited outside the pool codes of another form (e.g. X-1)"
+            ),
+        )
     counts = segments.group_by("participant").agg(pl.len().alias("segments"))
     return (
         frame.join(counts, on="participant", how="left")

@@ -125,6 +125,12 @@ def _codes(root: ET.Element, path: Path) -> tuple[dict[str, str], list[tuple[str
     return names, tree
 
 
+def _target(element: ET.Element, tag: str) -> str:
+    """The targetGUID of the element's child ``tag`` (``CodeRef``, ``VariableRef``), or ''."""
+    ref = element.find(f"{_Q}{tag}")
+    return ref.get("targetGUID", "") if ref is not None else ""
+
+
 def _variables(root: ET.Element) -> dict[str, str]:
     return {
         v.get("guid", ""): (v.get("name") or "").strip()
@@ -186,8 +192,7 @@ def read_qdpx(path: str | Path) -> QdpxProject:
                     )
                 source_case[target] = name
             for value in case.iterfind(f"{_Q}VariableValue"):
-                ref = value.find(f"{_Q}VariableRef")
-                target = ref.get("targetGUID", "") if ref is not None else ""
+                target = _target(value, "VariableRef")
                 if target not in variable_names:
                     raise _fail(
                         path,
@@ -221,8 +226,7 @@ def read_qdpx(path: str | Path) -> QdpxProject:
                         f"characters {start}-{end}, outside the text ({len(text)} characters)",
                     )
                 for coding in selection.iterfind(f"{_Q}Coding"):
-                    ref = coding.find(f"{_Q}CodeRef")
-                    target = ref.get("targetGUID", "") if ref is not None else ""
+                    target = _target(coding, "CodeRef")
                     if target not in code_names:
                         raise _fail(
                             path,

@@ -102,6 +102,19 @@ def _first_bad(frame: pl.DataFrame, bad: pl.Expr) -> dict | None:
     return rows[0] if rows else None
 
 
+def _rows(
+    path: str | Path, wanted: dict[str, tuple[str, ...]], required: tuple[str, ...]
+) -> pl.DataFrame:
+    """The sheet's non-empty rows, our columns; an empty required cell is an error."""
+    frame = pick_columns(read_sheet(path), wanted, required, path)
+    frame = frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in wanted))
+    for column in required:
+        row = _first_bad(frame, pl.col(column).is_null())
+        if row is not None:
+            raise UserInputError(str(path), f"{column} is empty", line=row["_line"])
+    return frame
+
+
 def _dates(frame: pl.DataFrame, column: str, path: str | Path) -> pl.Expr:
     parsed = pl.coalesce(
         pl.col(column).str.to_date("%Y-%m-%d", strict=False),
@@ -121,12 +134,7 @@ def _dates(frame: pl.DataFrame, column: str, path: str | Path) -> pl.Expr:
 def read_participants(path: str | Path) -> pl.DataFrame:
     """The participants sheet: participant, stratum, role, country, mode, invited, answered
     (dates), line. Names, e-mails and any other column are dropped here."""
-    frame = pick_columns(read_sheet(path), PARTICIPANT_COLUMNS, PARTICIPANT_REQUIRED, path)
-    frame = frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in PARTICIPANT_COLUMNS))
-    for column in PARTICIPANT_REQUIRED:
-        row = _first_bad(frame, pl.col(column).is_null())
-        if row is not None:
-            raise UserInputError(str(path), f"{column} is empty", line=row["_line"])
+    frame = _rows(path, PARTICIPANT_COLUMNS, PARTICIPANT_REQUIRED)
     row = _first_bad(frame, ~pl.col("participant").str.contains(_CODE.pattern))
     if row is not None:
         raise UserInputError(
@@ -172,12 +180,7 @@ def read_participants(path: str | Path) -> pl.DataFrame:
 def read_segment_sheet(path: str | Path) -> pl.DataFrame:
     """Coded segments from a CSV/XLSX: participant, question, code, parent, excerpt, plus
     file, location ("line N") and segment_id."""
-    frame = pick_columns(read_sheet(path), SEGMENT_COLUMNS, SEGMENT_REQUIRED, path)
-    frame = frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in SEGMENT_COLUMNS))
-    for column in SEGMENT_REQUIRED:
-        row = _first_bad(frame, pl.col(column).is_null())
-        if row is not None:
-            raise UserInputError(str(path), f"{column} is empty", line=row["_line"])
+    frame = _rows(path, SEGMENT_COLUMNS, SEGMENT_REQUIRED)
     name = Path(path).name
     return frame.select(
         pl.format("{}:{}", pl.lit(name), pl.col("_line").cast(pl.String).str.zfill(6)).alias(
