@@ -478,3 +478,22 @@ SUMMARY_EXAMPLE = pl.DataFrame(
         ],
     }
 )
+
+
+def test_participants_xlsx_with_date_cells_and_extra_columns(tmp_path: Path) -> None:
+    import datetime as dt
+
+    path = tmp_path / "dates.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet, day = book.add_worksheet(), book.add_format({"num_format": "dd/mm/yyyy"})
+    sheet.write_row(0, 0, ["Participant code", "Role", "Country", "Mode", "Invited", "Answered"])
+    sheet.write_row(0, 6, ["Name", "Email"])
+    sheet.write_row(1, 0, ["MC-NDF2", "Dean", "CHN", "WeChat"])
+    sheet.write_datetime(1, 4, dt.datetime(2024, 3, 1), day)
+    sheet.write_datetime(1, 5, dt.datetime(2024, 3, 9), day)
+    sheet.write_row(1, 6, ["A Secret", "a@secret.example"])
+    book.close()
+    frame = read_participants(path)
+    assert frame.drop("file").rows() == [
+        (2, "MC-NDF2", None, "Dean", "CHN", "wechat", dt.date(2024, 3, 1), dt.date(2024, 3, 9))
+    ]
