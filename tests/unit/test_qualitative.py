@@ -497,3 +497,44 @@ def test_participants_xlsx_with_date_cells_and_extra_columns(tmp_path: Path) -> 
     assert frame.drop("file").rows() == [
         (2, "MC-NDF2", None, "Dean", "CHN", "wechat", dt.date(2024, 3, 1), dt.date(2024, 3, 9))
     ]
+
+
+def test_report_sections_from_the_tables_and_none_without_them(tmp_path: Path) -> None:
+    from collabscope import schemas
+    from collabscope.report import qualitative as report
+    from collabscope.report.render import render_html, render_markdown
+    from collabscope.tableio import write_table
+
+    assert report.sections({"countries": "x.csv"}, {"qualitative": {}}) == ()
+    tables = {}
+    for table in schemas.QUALITATIVE_TABLES:
+        path = tmp_path / f"{table.name}.parquet"
+        write_table(_tables(tmp_path)[table.name], table, path)
+        tables[f"qualitative_{table.name}"] = path
+    sections = report.sections(tables, {"qualitative": {"matrix_by": "role"}})
+    assert [s.id for s in sections] == [
+        "qualitative",
+        "qualitative_themes",
+        "qualitative_quotes",
+        "joint_display",
+        "findings_summary",
+    ]
+    matrix = next(b for b in sections[1].blocks if b.id == "qual_themes_by_role")
+    assert [c.label for c in matrix.columns] == [
+        "Theme",
+        "All",
+        "Dean (n=1)",
+        "Professor (n=1)",
+        "Vice-president (n=1)",
+    ]
+    assert matrix.rows == (("Challenges", 1, 0.0, 1.0, 0.0), ("Motivations", 1, 1.0, 0.0, 0.0))
+    from collabscope.report.model import ReportContext, Study
+
+    context = ReportContext("T", "0", Study("T", (), ()), sections)
+    html, markdown = render_html(context), render_markdown(context)
+    assert (
+        "<blockquote><p>Publishing in English is hard.</p><footer>— MC-DF1, Professor, China"
+        in html
+    )
+    assert "> — UK-R1, Dean, United Kingdom (Funding)" in markdown
+    assert "Secretname" not in html + markdown
