@@ -929,6 +929,7 @@ def markdown() -> str:
             lines.append(f"| `{name}` | {dtype} | {meaning} |")
         lines.append("")
     lines += _classified_markdown()
+    lines += _qualitative_markdown()
     return "\n".join(lines)
 
 
@@ -942,16 +943,218 @@ def _classified_markdown() -> list[str]:
         "",
     ]
     for table in (*CLASSIFIED_TABLES, *INDICATORS):
-        lines += [
-            f"## `{table.name}`",
-            "",
-            f"Key: {', '.join(table.key)}. Holds {table.holds}.",
-            "",
-            "| column | type | meaning |",
-            "|---|---|---|",
-        ]
-        lines += [f"| `{name}` | {dtype} | {meaning} |" for name, dtype, meaning in table.columns]
-        lines.append("")
+        lines += _table_markdown(table, table.name)
+    return lines
+
+
+def _table_markdown(table: Table, title: str) -> list[str]:
+    """A table's section of docs/tables.md: its key, what it holds, every column."""
+    lines = [
+        f"## `{title}`",
+        "",
+        f"Key: {', '.join(table.key)}. Holds {table.holds}.",
+        "",
+        "| column | type | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{name}` | {dtype} | {meaning} |" for name, dtype, meaning in table.columns]
+    return [*lines, ""]
+
+
+# --- qualitative strand (issue 9): results/qualitative/ ----------------------------------------
+DATE = pl.Date
+QUALITATIVE_TABLES: tuple[Table, ...] = (
+    Table(
+        "participants",
+        ("participant",),
+        "one row per participant of the qualitative strand, by code only (names and e-mails of "
+        "the participants sheet are dropped on reading)",
+        (
+            ("participant", STR, "participant code (a sampling code such as UK-R1, or another)"),
+            ("stratum", STR, "stratum of the draw; '(outside the pool)' when recruited otherwise"),
+            ("role", STR, "role as recorded (dean, professor, …)"),
+            ("country", STR, "country as recorded (ISO 3166 alpha-3 where given so)"),
+            ("mode", STR, "face-to-face, e-mail, wechat, online form, telephone or video call"),
+            ("invited", DATE, "date invited"),
+            ("answered", DATE, "date answered (null: no answer)"),
+            ("response_days", INT, "answered - invited, in days"),
+            ("from_pool", BOOL, "the code is one of the draw's (results/sampling/summary.csv)"),
+            ("drawn_as", STR, "invitee or reserve (null outside the pool)"),
+            ("respondent", BOOL, "answered, or has coded segments"),
+            ("segments", INT, "coded segments"),
+        ),
+    ),
+    Table(
+        "segments",
+        ("segment_id",),
+        "every coded segment of the CSV/XLSX sheets and REFI-QDA projects, with its theme",
+        (
+            ("segment_id", STR, "file:line for sheets; selection guid/code guid for .qdpx"),
+            ("file", STR, "coded-data file as configured"),
+            ("location", STR, "line N, or the TextSource and character range"),
+            ("participant", STR, "participant code"),
+            ("stratum", STR, "the participant's stratum"),
+            ("role", STR, "the participant's role"),
+            ("country", STR, "the participant's country"),
+            ("question", STR, "question or item (sheets; null for .qdpx)"),
+            ("theme", STR, "top-level code above the segment's code"),
+            ("code", STR, "code applied"),
+            ("path", STR, "Theme > … > code"),
+            ("excerpt", STR, "the coded text, white space collapsed"),
+        ),
+    ),
+    Table(
+        "codebook",
+        ("path",),
+        "the code hierarchy with segment and participant counts (a code's counts include the "
+        "codes under it; a theme's are its whole branch)",
+        (
+            ("theme", STR, "top-level code"),
+            ("path", STR, "Theme > … > code"),
+            ("code", STR, "code"),
+            ("parent", STR, "parent code (null for a theme)"),
+            ("level", INT, "0 for a theme, 1 under it, …"),
+            ("is_theme", BOOL, "top-level code"),
+            ("segments", INT, "segments coded with the code or a code under it"),
+            ("direct_segments", INT, "segments coded with the code itself"),
+            ("participants", INT, "distinct participants among those segments"),
+        ),
+    ),
+    Table(
+        "theme_matrix",
+        ("dimension", "group", "theme"),
+        "respondents mentioning each theme by stratum, by role and by country",
+        (
+            ("dimension", STR, "stratum, role or country"),
+            ("group", STR, "the stratum, role or country"),
+            ("theme", STR, "theme"),
+            ("respondents", INT, "respondents in the group"),
+            ("participants", INT, "of them with a segment of the theme"),
+            ("share", F64, "participants / respondents"),
+            ("segments", INT, "segments of the theme in the group"),
+        ),
+    ),
+    Table(
+        "respondents",
+        ("role", "country"),
+        "the sample description: participants and respondents by role and country",
+        (
+            ("role", STR, "role"),
+            ("country", STR, "country"),
+            ("participants", INT, "participants listed"),
+            ("respondents", INT, "of them respondents"),
+        ),
+    ),
+    Table(
+        "response_times",
+        ("mode",),
+        "response by mode: invited, answered, response rate, days to answer",
+        (
+            ("mode", STR, "mode, or '(not recorded)'"),
+            ("participants", INT, "participants listed"),
+            ("invited", INT, "with an invitation date"),
+            ("answered", INT, "of them with an answer date"),
+            ("respondents", INT, "respondents (answered or coded)"),
+            ("median_days", F64, "median days from invitation to answer"),
+            ("mean_days", F64, "mean days"),
+            ("min_days", INT, "fewest days"),
+            ("max_days", INT, "most days"),
+            ("response_rate", F64, "answered / invited"),
+        ),
+    ),
+    Table(
+        "quotes",
+        ("theme", "rank"),
+        "representative quotes per theme, one per participant, spread over strata, attributed "
+        "by code, role and country only",
+        (
+            ("theme", STR, "theme"),
+            ("rank", INT, "1 = shown first"),
+            ("participant", STR, "participant code"),
+            ("role", STR, "role"),
+            ("country", STR, "country"),
+            ("stratum", STR, "stratum"),
+            ("code", STR, "code of the segment"),
+            ("excerpt", STR, "the quote"),
+            ("segment_id", STR, "its segment"),
+            ("attribution", STR, "code, role, country (country name where known)"),
+        ),
+    ),
+    Table(
+        "joint_display",
+        ("order",),
+        "per stratum: the indicators of its country beside the themes its participants raised",
+        (
+            ("order", INT, "row order: the draw's strata, then participants outside it"),
+            ("stratum", STR, "stratum"),
+            ("country", STR, "the stratum's country (null outside the draw)"),
+            ("definition", STR, "country and tier condition of the stratum"),
+            ("participants", INT, "participants listed"),
+            ("respondents", INT, "respondents"),
+            ("icp_share_dataset", STR, "dataset of the country's ICP and lead shares"),
+            ("icp_share_first", F64, "the country's ICP share, first period"),
+            ("icp_share_last", F64, "last period"),
+            ("icp_share_trend", STR, "ICP share per period"),
+            ("lead_share_dataset", STR, "dataset (as icp_share_dataset)"),
+            ("lead_share_first", F64, "share of the country's ICP papers it leads, first period"),
+            ("lead_share_last", F64, "last period"),
+            ("lead_share_trend", STR, "lead share per period"),
+            ("pair_lead_share_dataset", STR, "dataset of the pair's papers"),
+            ("pair_lead_share_first", F64, "share of the pair's papers the country leads, first"),
+            ("pair_lead_share_last", F64, "last period"),
+            ("pair_lead_share_trend", STR, "per period"),
+            ("funders_period", STR, "period of top_funders (the latest)"),
+            ("top_funders", STR, "the country's leading funders: records and share"),
+            ("n_themes", INT, "themes raised"),
+            ("themes", STR, "themes raised: participants mentioning / respondents"),
+        ),
+    ),
+    Table(
+        "findings_quantitative",
+        ("order",),
+        "summary of findings, quantitative strand: headline figures, first and last period",
+        (
+            ("order", INT, "row order"),
+            ("measure", STR, "what is measured"),
+            ("unit", STR, "count or share"),
+            ("dataset", STR, "dataset it is measured in"),
+            ("first_period", STR, "first period with a value"),
+            ("first_value", F64, "its value"),
+            ("last_period", STR, "last period"),
+            ("last_value", F64, "its value"),
+            ("change", F64, "last - first"),
+        ),
+    ),
+    Table(
+        "findings_qualitative",
+        ("order",),
+        "summary of findings, qualitative strand: per theme, who raised it and where",
+        (
+            ("order", INT, "row order: most participants first"),
+            ("theme", STR, "theme"),
+            ("participants", INT, "participants raising it"),
+            ("respondents", INT, "all respondents"),
+            ("share", F64, "participants / respondents"),
+            ("segments", INT, "segments"),
+            ("by_stratum", STR, "per stratum: mentioning/respondents"),
+            ("main_codes", STR, "its most used codes (segments)"),
+            ("example_from", STR, "attribution of its first quote"),
+        ),
+    ),
+)
+QUALITATIVE_BY_NAME = {table.name: table for table in QUALITATIVE_TABLES}
+
+
+def _qualitative_markdown() -> list[str]:
+    lines = [
+        "# Qualitative strand",
+        "",
+        "Written to `results/qualitative/<name>.parquet` and `.csv` when the config has a",
+        "`qualitative` section (participants sheet and coded segments).",
+        "",
+    ]
+    for table in QUALITATIVE_TABLES:
+        lines += _table_markdown(table, f"qualitative/{table.name}")
     return lines
 
 

@@ -334,3 +334,40 @@ def test_every_lead_and_citation_link_equals_the_truth(two_runs: tuple[Path, Pat
     }
     assert len(expected) > 300
     assert set(links.select("record_id", "ref_pos", "cited_record_id").iter_rows()) == expected
+
+
+# --- issue 9: the example's fictional coded interviews ----------------------------------------
+def test_qualitative_tables_are_byte_identical_and_hold_the_examples_numbers(
+    two_runs: tuple[Path, Path],
+) -> None:
+    first, second = two_runs
+    names = sorted(p.name for p in (first / "qualitative").iterdir())
+    assert len(names) == 2 * len(schemas.QUALITATIVE_TABLES)
+    for name in names:
+        assert _digest(first / "qualitative" / name) == _digest(second / "qualitative" / name)
+    people = pl.read_parquet(first / "qualitative" / "participants.parquet")
+    assert (people.height, people["respondent"].sum(), (~people["from_pool"]).sum()) == (13, 12, 2)
+    sheet = (EXAMPLE / "qualitative" / "segments.csv").read_text(encoding="utf-8")
+    segments = pl.read_parquet(first / "qualitative" / "segments.parquet")
+    assert segments.height == sheet.count("\n") - 1  # the .qdpx holds the sheet's coding
+    themes = pl.read_parquet(first / "qualitative" / "codebook.parquet").filter("is_theme")
+    assert sorted(themes["theme"]) == [
+        "Challenges",
+        "Dissemination",
+        "Distribution of responsibilities",
+        "Initiation",
+        "Motivations",
+    ]
+    joint = pl.read_parquet(first / "qualitative" / "joint_display.parquet")
+    assert joint["stratum"].to_list() == ["UK-R", "UK-NR", "MC-DF", "MC-NDF", "(outside the pool)"]
+    collaboration = pl.read_parquet(first / "indicators" / "collaboration.parquet").filter(
+        (pl.col("dataset") == "uk") & (pl.col("granularity") == "period")
+    )
+    gbr = collaboration.filter(pl.col("focal") == "GBR").sort("first_year")
+    uk_r = joint.row(0, named=True)
+    assert (uk_r["icp_share_first"], uk_r["icp_share_last"]) == (
+        gbr["icp_share"][0],
+        gbr["icp_share"][-1],
+    )
+    for path in [*(first / "qualitative").iterdir(), *(first / "report").glob("*.*")]:
+        assert b"Fictional Person" not in path.read_bytes(), path

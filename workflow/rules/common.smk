@@ -136,3 +136,31 @@ def indicator_settings():
         "top_percent": classify["highly_cited"]["top_percent"],
         "reference_datasets": list(classify["highly_cited"]["reference_datasets"]),
     }
+# Qualitative strand (issue 9): only when qualitative.participants is set.
+QUALITATIVE = config["qualitative"]
+QUALITATIVE_ON = bool(QUALITATIVE["participants"])
+QUALITATIVE_CODE = code_version(
+    [
+        *(p for p in SRC.joinpath("qualitative").glob("*.py") if p.name != "example.py"),
+        SRC / "schemas.py",
+        SRC / "tableio.py",
+    ]
+)
+QUALITATIVE_FILES = {
+    **{t.name: f"results/qualitative/{t.name}.parquet" for t in schemas.QUALITATIVE_TABLES},
+    **{f"{t.name}_csv": f"results/qualitative/{t.name}.csv" for t in schemas.QUALITATIVE_TABLES},
+}
+if QUALITATIVE_ON and not QUALITATIVE["segments"]:
+    _user_error("config qualitative.segments: name the coded data (.qdpx, CSV or XLSX files)")
+if QUALITATIVE["dataset"] and QUALITATIVE["dataset"] not in config["datasets"]:
+    _user_error(
+        f"config qualitative.dataset: {QUALITATIVE['dataset']!r} is not a dataset "
+        f"(datasets: {', '.join(sorted(config['datasets']))})"
+    )
+
+
+def qualitative_report_inputs(wildcards):
+    """The qualitative tables the report shows, when the strand is configured."""
+    if not QUALITATIVE_ON:
+        return {}
+    return {f"qualitative_{t.name}": QUALITATIVE_FILES[t.name] for t in schemas.QUALITATIVE_TABLES}

@@ -7,6 +7,7 @@ from collabscope.report.render import FIGURES as REPORT_FIGURES
 
 rule render_report:
     input:
+        unpack(qualitative_report_inputs),
         datasets=TABLES["datasets"],
         accounting=TABLES["accounting"],
         quarantine=TABLES["quarantine"],
@@ -34,7 +35,7 @@ rule render_report:
             for ext in ("png", "svg")
         ],
     params:
-        config={key: config[key] for key in ("study", "datasets", "normalise")},
+        config={key: config[key] for key in ("study", "datasets", "normalise", "qualitative")},
         code=REPORT_CODE,
     log:
         "logs/render_report/render_report.log",

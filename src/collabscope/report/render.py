@@ -19,7 +19,7 @@ import xlsxwriter
 from markupsafe import Markup
 
 from collabscope import __version__
-from collabscope.report import sections
+from collabscope.report import qualitative, sections
 from collabscope.report.model import Column, ReportContext, TableBlock
 
 FIGURES = ("records_per_year", "address_countries")  # files under figures/, .png and .svg
@@ -187,6 +187,7 @@ def build_context(
             sections.study_section(info),
             sections.datasets_section(tables),
             sections.overview_section(figures),
+            *qualitative.sections(tables, config),
             sections.country_policy_section(tables, config, info, names),
             sections.audit_section(tables),
             sections.accounting_section(tables),

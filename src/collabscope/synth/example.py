@@ -587,5 +587,9 @@ def generate_example_study(
         total_bytes=total,
     )
     total += truth.write_readme(out_dir, summary, builder.plans)
+    from collabscope.qualitative.example import write_example
+
+    # The fictional coded interviews of the qualitative strand (issue 9).
+    total += sum(p.stat().st_size for p in write_example(out_dir / "qualitative"))
     summary.total_bytes = total
     return summary
