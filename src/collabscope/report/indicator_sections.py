@@ -1192,8 +1192,8 @@ def sampling_section(tables: Mapping[str, str | Path]) -> Section:
     columns = [
         Column("stratum", "Stratum", "code"),
         Column("country", "Country", "code"),
-        Column("tier", "Tier", "code"),
-        Column("tier_not", "Not tier", "code"),
+        Column("tier", "Tier"),
+        Column("tier_not", "Not tier"),
         Column("in_pool", "In pool", "int"),
         Column("excluded", "Excluded", "int"),
         Column("filtered_out", "Filtered out", "int"),
@@ -1201,8 +1201,8 @@ def sampling_section(tables: Mapping[str, str | Path]) -> Section:
         Column("size", "Asked", "int"),
         Column("invitees", "Invited", "int"),
         Column("reserves_drawn", "Reserves", "int"),
-        Column("invitee_codes", "Invitee codes", "code"),
-        Column("reserve_codes", "Reserve codes", "code"),
+        Column("invitee_codes", "Invitee codes"),
+        Column("reserve_codes", "Reserve codes"),
         Column("note", "Note"),
     ]
     totals = tuple(
@@ -1322,7 +1322,7 @@ def policy_classes_section(
         "record_id", "focal", "participated", "category"
     )
     keys = [*focal, *([data.pair] if data.pair else [])]
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for uk, hmt in POLICIES:
         policy = CountryPolicy(uk_nations=uk, hong_kong_macau_taiwan=hmt)  # type: ignore[arg-type]
         located = addresses.lazy().with_columns(
@@ -1360,41 +1360,45 @@ def policy_classes_section(
             .collect()
         )
         found = {r["focal"]: r for r in changed.iter_rows(named=True)}
-        row: list[object] = [uk, hmt, "yes" if policy == used else ""]
         for key in keys:
             hit = found.get(key, {"changed": 0, "joined": 0, "left": 0})
-            row += [hit["changed"], hit["joined"], hit["left"]]
-        rows.append(tuple(row))
-    columns = [
-        Column("uk_nations", "uk_nations", "code"),
-        Column("hong_kong_macau_taiwan", "hong_kong_macau_taiwan", "code"),
-        Column("in_use", "In use"),
-    ]
-    for key in keys:
-        short = key.replace("+", "–")
-        columns += [
-            Column(f"changed_{key}", f"{short}: class changes", "int"),
-            Column(f"joined_{key}", f"{short}: newly participated", "int"),
-            Column(f"left_{key}", f"{short}: no longer participated", "int"),
-        ]
+            rows.append(
+                (
+                    uk,
+                    hmt,
+                    "yes" if policy == used else "",
+                    key.replace("+", "–"),
+                    hit["changed"],
+                    hit["joined"],
+                    hit["left"],
+                )
+            )
     block = TableBlock(
         "country_policy_classes",
         "Papers changing class under each country policy",
-        tuple(columns),
+        (
+            Column("uk_nations", "uk_nations", "code"),
+            Column("hong_kong_macau_taiwan", "hong_kong_macau_taiwan", "code"),
+            Column("in_use", "In use"),
+            Column("focal", "Focal", "code"),
+            Column("changed", "Papers changing class", "int"),
+            Column("joined", "of which newly participated", "int"),
+            Column("left", "of which no longer participated", "int"),
+        ),
         tuple(rows),
         caption="All records, classification rerun from the recorded countries with the "
         "configured lead rule. A change: the paper's category (ICP led by the country or "
         "another, single affiliation, domestic collaboration; for the pair: who leads) or its "
         "participation differs from the policy in use (which changes nothing, a check).",
     )
-    others = [r for r in rows if r[2] != "yes"]
     sentences = []
-    for r in others:
-        counts = ", ".join(
-            f"{r[3 + 3 * i]:,} {key.replace('+', '–')}" for i, key in enumerate(keys)
-        )
+    for uk, hmt in POLICIES:
+        mine = [r for r in rows if (r[0], r[1]) == (uk, hmt)]
+        if not mine or mine[0][2] == "yes":
+            continue
+        counts = ", ".join(f"{r[4]:,} {r[3]}" for r in mine)
         sentences.append(
-            f"Under uk_nations = {r[0]} and hong_kong_macau_taiwan = {r[1]}, papers change "
+            f"Under uk_nations = {uk} and hong_kong_macau_taiwan = {hmt}, papers change "
             f"class: {counts}."
         )
     return Section(
