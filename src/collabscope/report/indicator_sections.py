@@ -32,6 +32,7 @@ from collabscope.normalise.countries import CountryPolicy
 from collabscope.report import figures, findings
 from collabscope.report.model import (
     Column,
+    ColumnKind,
     FigureBlock,
     Section,
     Study,
@@ -404,7 +405,7 @@ def _country_tree(data: Indicators, code: str) -> TreeBlock | None:
     )
 
 
-def _pair_tree(data: Indicators) -> TreeBlock | None:
+def _pair_tree(data: Indicators, joint: int) -> TreeBlock | None:
     pair = data.pair
     if pair is None or pair not in data.principal:
         return None
@@ -420,7 +421,8 @@ def _pair_tree(data: Indicators) -> TreeBlock | None:
             ("Led by another country", "other_led"),
         )
     )
-    root = TreeNode(f"{data.name(pair)} papers", total, None, "", children)
+    note = f"{joint:,} of them only through a transnational joint institution" if joint else ""
+    root = TreeNode(f"{data.name(pair)} papers", total, None, note, children)
     return _tree_block(f"tree_{x}_{y}", f"{data.name(pair)} papers by lead", dataset, data, (root,))
 
 
@@ -515,7 +517,13 @@ def _pair_period_rows(data: Indicators) -> TableBlock | None:
 
 
 def categories_section(data: Indicators, tables: Mapping[str, str | Path]) -> Section:
-    trees = [_country_tree(data, code) for code in data.focal] + [_pair_tree(data)]
+    pair = data.pair
+    joint = (
+        _joint_institution_count(tables, data.principal[pair], data)
+        if pair and pair in data.principal
+        else 0
+    )
+    trees = [_country_tree(data, code) for code in data.focal] + [_pair_tree(data, joint)]
     period_tables = [_period_rows(data, code) for code in data.focal] + [_pair_period_rows(data)]
     paragraphs = [
         "The categories of the seed study's Figure 2: a focal country's papers are "
@@ -527,13 +535,11 @@ def categories_section(data: Indicators, tables: Mapping[str, str | Path]) -> Se
         + "; ".join(f"{data.name(k)}: {v}" for k, v in data.principal.items())
         + ".",
     ]
-    pair = data.pair
     if pair and pair in data.principal:
-        joint = _joint_institution_count(tables, data.principal[pair], data)
         paragraphs.append(
             f"{joint:,} of the {data.name(pair)} papers of dataset {data.principal[pair]} have "
-            "addresses in both countries only through a Sino-foreign joint institution (e.g. "
-            "UNNC, XJTLU); without it they would not be pair papers "
+            "addresses in both countries only through a transnational joint institution (e.g. "
+            "the Sino-foreign UNNC or XJTLU); without it they would not be pair papers "
             "(paper_classes.rests_on_joint_institution)."
         )
     blocks = tuple(b for b in (*trees, *period_tables) if b is not None)
@@ -582,16 +588,20 @@ def _trend_figure(
         {"year": years, **{f"s{i}": s[1] for i, s in enumerate(series)}},
         schema={"year": pl.Int64, **{f"s{i}": pl.Float64 for i in range(len(series))}},
     )
-    kind = "pct" if percent else "float"
+
+    def kind(dashed: bool) -> ColumnKind:
+        return "pct" if percent else "float" if dashed else "int"
+
     table = table_block(
         name,
         f"{title} (figure data)",
         frame,
         [
             Column("year", "Year", "year"),
-            *(Column(f"s{i}", s[0], kind) for i, s in enumerate(series)),
+            *(Column(f"s{i}", s[0], kind(s[3])) for i, s in enumerate(series)),
         ],
-        caption=caption,
+        caption="The numbers of the figure above; an empty cell has nothing to divide by (or "
+        "no record of the dataset that year).",
     )
     described = []
     for label, values, _, _ in series:
