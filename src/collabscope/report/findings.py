@@ -47,7 +47,8 @@ def trend_sentence(
     unit = f" {unit}" if unit and kind == "count" else ""
     present = [(label, v) for label, v in series if v is not None]
     missing = [label for label, v in series if v is None]
-    gap = f" (no value for {', '.join(missing)}: nothing to divide by)" if missing else ""
+    why = "nothing to divide by" if kind == "share" else "no papers counted"
+    gap = f" (no value for {', '.join(missing)}: {why})" if missing else ""
     if not present:
         return f"{subject}: no value in any period{gap}."
     if len(present) == 1:
