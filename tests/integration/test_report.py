@@ -492,6 +492,34 @@ def test_period_tables_equal_the_indicators(run: Path) -> None:
             _pct(want["hcp_rate"]),
         ]
     assert sum(_number(r[2]) for r in tables["highly_cited_CHN_GBR"]["body"]) == 7
+    # The list of them: the example exports the ESI flag, so the flagged pair papers.
+    results = run / "results" / "tables"
+    pair_papers = pl.read_parquet(results / "paper_classes.parquet").filter(
+        pl.col("focal") == "CHN+GBR", pl.col("participated"), pl.col("year").is_between(2001, 2020)
+    )
+    china_uk = pl.read_parquet(results / "dataset_records.parquet").filter(
+        pl.col("dataset") == "china_uk"
+    )
+    flagged = (
+        pl.read_parquet(results / "records.parquet")
+        .filter(pl.col("highly_cited").fill_null(False))
+        .join(pair_papers, on="record_id", how="semi")
+        .join(china_uk, on="record_id", how="semi")
+    )
+    listed = tables["highly_cited_papers_CHN_GBR"]["body"]
+    assert {r[0] for r in listed} == set(flagged["record_id"]) and len(listed) == 7
+    assert [_number(r[4]) for r in listed] == sorted(flagged["times_cited"], reverse=True)
+    types = _indicator(run, "collaboration_types").filter(
+        pl.col("granularity") == "period", pl.col("dataset") == "china", pl.col("focal") == "CHN"
+    )
+    for row in tables["collaboration_types_CHN"]["body"]:
+        for i, period in enumerate(PERIODS):
+            want = types.filter(pl.col("period") == period, pl.col("collab_type") == row[0])
+            got = row[1 + 2 * i : 3 + 2 * i]
+            expected = (
+                ["", ""] if want.height == 0 else [str(want["papers"][0]), _pct(want["share"][0])]
+            )
+            assert got == expected, (row[0], period)
     partners = _indicator(run, "partners").filter(
         pl.col("granularity") == "period", pl.col("dataset") == "china", pl.col("focal") == "CHN"
     )
@@ -639,6 +667,8 @@ NEW_TABLES = (
     "citing_by_cited",
     "highly_cited_CHN",
     "highly_cited_CHN_GBR",
+    "highly_cited_papers_CHN_GBR",
+    "collaboration_types_CHN",
     "funding_sources",
     "funders_top",
     "lead_rules",

@@ -542,8 +542,49 @@ def categories_section(data: Indicators, tables: Mapping[str, str | Path]) -> Se
             "the Sino-foreign UNNC or XJTLU); without it they would not be pair papers "
             "(paper_classes.rests_on_joint_institution)."
         )
-    blocks = tuple(b for b in (*trees, *period_tables) if b is not None)
+    types = [_collaboration_types(data, code) for code in data.focal]
+    blocks = tuple(b for b in (*trees, *period_tables, *types) if b is not None)
     return Section("categories", "Collaboration categories", tuple(paragraphs), blocks)
+
+
+COLLAB_TYPES = (
+    "domestic-single",
+    "domestic-multiple",
+    "bilateral",
+    "trilateral",
+    "quadrilateral+",
+    "unknown",
+)
+
+
+def _collaboration_types(data: Indicators, code: str) -> TableBlock | None:
+    """Papers by number of countries (collaboration_types), per period, side by side."""
+    dataset = data.principal.get(code)
+    if dataset is None:
+        return None
+    rows = data.frames["collaboration_types"].filter(
+        pl.col("granularity") == "period", pl.col("dataset") == dataset, pl.col("focal") == code
+    )
+    wide = pl.DataFrame({"collab_type": list(COLLAB_TYPES)})
+    columns = [Column("collab_type", "Collaboration type", "code")]
+    for i, label in enumerate(data.period_labels):
+        part = rows.filter(pl.col("period") == label).select(
+            "collab_type", pl.col("papers").alias(f"n{i}"), pl.col("share").alias(f"s{i}")
+        )
+        wide = wide.join(part, on="collab_type", how="left")
+        columns += [Column(f"n{i}", f"{label}: papers", "int"), Column(f"s{i}", "share", "pct")]
+    present = [f"n{i}" for i in range(len(data.period_labels))]
+    if present:
+        wide = wide.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in present))
+    return table_block(
+        f"collaboration_types_{code}",
+        f"{data.name(code)}-participated papers by number of countries (dataset {dataset})",
+        wide,
+        columns,
+        caption="domestic-single: one institution in one country; domestic-multiple: several "
+        "institutions, one country; bilateral, trilateral, quadrilateral+: two, three, four or "
+        "more countries; unknown: no address with a known country.",
+    )
 
 
 def _joint_institution_count(
@@ -1045,7 +1086,65 @@ def _empty_ranked() -> pl.DataFrame:
     )
 
 
-def highly_cited_section(data: Indicators) -> Section:
+def _highly_cited_papers(
+    data: Indicators, tables: Mapping[str, str | Path], config: Mapping[str, object]
+) -> TableBlock | None:
+    """The highly cited papers of the pair (else the first focal country), most cited first:
+    the flags recomputed as compute_indicators does (the same library function)."""
+    key = data.pair or (data.focal[0] if data.focal else None)
+    dataset = data.principal.get(key) if key else None
+    if key is None or dataset is None:
+        return None
+    classify = config["classify"]
+    assert isinstance(classify, Mapping)
+    hcp = classify["highly_cited"]
+    assert isinstance(hcp, Mapping)
+    members = scan_table(tables["dataset_records"], schemas.DATASET_RECORDS)
+    records = scan_table(tables["records"], schemas.RECORDS)
+    configured = scan_table(tables["datasets"], schemas.DATASETS).collect()["dataset"].to_list()
+    corpus = sorted(set(configured) - set(dict(classify["citing"])))
+    reference = list(hcp.get("reference_datasets") or []) or corpus
+    flags = ind.highly_cited_flags(
+        records, members, reference, str(hcp["method"]), float(hcp["top_percent"])
+    ).filter(pl.col("hcp"))
+    covered = sorted({y for p in data.study.periods for y in range(p.first, p.last + 1)})
+    x = data.focal[0]
+    y = data.focal[1] if len(data.focal) == 2 else None
+    lead = {"x_led": x, "y_led": y or "", "other_led": "other", "icp_x_led": x}
+    frame = (
+        scan_table(tables["paper_classes"], schemas.PAPER_CLASSES)
+        .filter(pl.col("focal") == key, pl.col("participated"), pl.col("year").is_in(covered))
+        .join(members.filter(pl.col("dataset") == dataset), on="record_id", how="semi")
+        .join(flags, on="record_id")
+        .join(records.select("record_id", "title", "journal", "times_cited"), on="record_id")
+        .with_columns(
+            lead=pl.col("category").replace_strict(lead, default=pl.col("led_by")),
+        )
+        .sort(["times_cited", "record_id"], descending=[True, False], nulls_last=True)
+        .collect()
+    )
+    return table_block(
+        f"highly_cited_papers_{key.replace('+', '_')}",
+        f"Highly cited {data.name(key)} papers (dataset {dataset}), most cited first",
+        frame,
+        [
+            Column("record_id", "Record", "code"),
+            Column("year", "Year", "year"),
+            Column("title", "Title"),
+            Column("journal", "Journal"),
+            Column("times_cited", "Times cited", "int"),
+            Column("lead", "Led by", "code"),
+            Column("hcp_basis", "Basis", "code"),
+        ],
+        caption="Basis esi: the exported ESI highly cited flag; top_percent: within the top "
+        "per cent by times cited of its publication year and subject category.",
+        shown=25,
+    )
+
+
+def highly_cited_section(
+    data: Indicators, tables: Mapping[str, str | Path], config: Mapping[str, object]
+) -> Section:
     blocks = []
     bases: set[str] = set()
     for code in [*data.focal, *([data.pair] if data.pair else [])]:
@@ -1075,6 +1174,9 @@ def highly_cited_section(data: Indicators) -> Section:
     definition = (
         "Definition used: " + "; ".join(sorted(bases)) + "." if bases else "No paper to judge."
     )
+    papers = _highly_cited_papers(data, tables, config)
+    if papers is not None:
+        blocks.append(papers)
     return Section("highly-cited", "Highly cited papers", (definition,), tuple(blocks))
 
 

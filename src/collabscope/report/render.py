@@ -210,7 +210,7 @@ def build_context(
             indicator_sections.trends_section(data, figures_dir),
             indicator_sections.partners_section(data),
             indicator_sections.citing_section(data, tables, config),
-            indicator_sections.highly_cited_section(data),
+            indicator_sections.highly_cited_section(data, tables, config),
             indicator_sections.funding_section(data, tables, config),
             indicator_sections.lead_section(data, tables),
             indicator_sections.sampling_section(tables),
