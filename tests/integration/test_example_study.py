@@ -334,3 +334,15 @@ def test_every_lead_and_citation_link_equals_the_truth(two_runs: tuple[Path, Pat
     }
     assert len(expected) > 300
     assert set(links.select("record_id", "ref_pos", "cited_record_id").iter_rows()) == expected
+
+
+# --- the report (issue 6) ---------------------------------------------------------------------
+
+
+def test_report_is_byte_identical_across_core_counts(two_runs: tuple[Path, Path]) -> None:
+    first, second = two_runs
+    files = sorted(p.relative_to(first).as_posix() for p in (first / "report").rglob("*"))
+    assert "report/tables.xlsx" in files and "report/figures/pair_lead_trend.svg" in files
+    for name in files:
+        if (first / name).is_file():
+            assert _digest(first / name) == _digest(second / name), name

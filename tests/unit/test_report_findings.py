@@ -167,3 +167,9 @@ def test_findings_with_a_zero_denominator_and_one_focal_country() -> None:
         "The share of China-led papers among China's internationally collaborated papers rose "
         "from 20.0% in P1 to 75.0% in P3." in single
     )
+
+
+def test_one_paper_is_singular() -> None:
+    assert findings.trend_sentence("N", [("A", 1), ("B", 19)], "count", "papers") == (
+        "N rose from 1 paper in A to 19 papers in B."
+    )

@@ -19,8 +19,12 @@ STABLE_RELATIVE = 0.10  # a tenth of the first period's count
 Kind = Literal["share", "count"]
 
 
-def _value(value: float, kind: Kind) -> str:
-    return f"{100 * value:.1f}%" if kind == "share" else f"{value:,.0f}"
+def _value(value: float, kind: Kind, unit: str = "") -> str:
+    if kind == "share":
+        return f"{100 * value:.1f}%"
+    if unit.endswith("s") and round(value) == 1:
+        unit = unit[:-1]  # 1 paper
+    return f"{value:,.0f}{' ' + unit if unit else ''}"
 
 
 def direction(first: float, last: float, kind: Kind) -> str:
@@ -44,7 +48,6 @@ def trend_sentence(
 
     ``series`` is (period label, value or None when the period has no denominator), in period
     order; ``unit`` follows a count ("papers")."""
-    unit = f" {unit}" if unit and kind == "count" else ""
     present = [(label, v) for label, v in series if v is not None]
     missing = [label for label, v in series if v is None]
     why = "nothing to divide by" if kind == "share" else "no papers counted"
@@ -53,18 +56,18 @@ def trend_sentence(
         return f"{subject}: no value in any period{gap}."
     if len(present) == 1:
         label, value = present[0]
-        shown = _value(value, kind)
-        return f"{subject} was {shown}{unit} in {label}, the only period with a value{gap}."
+        shown = _value(value, kind, unit)
+        return f"{subject} was {shown} in {label}, the only period with a value{gap}."
     (first_label, first), (last_label, last) = present[0], present[-1]
     verb = direction(first, last, kind)
     if verb == "stayed about the same":
         return (
-            f"{subject} stayed about the same: {_value(first, kind)}{unit} in {first_label} and "
-            f"{_value(last, kind)}{unit} in {last_label}{gap}."
+            f"{subject} stayed about the same: {_value(first, kind, unit)} in {first_label} and "
+            f"{_value(last, kind, unit)} in {last_label}{gap}."
         )
     return (
-        f"{subject} {verb} from {_value(first, kind)}{unit} in {first_label} to "
-        f"{_value(last, kind)}{unit} in {last_label}{gap}."
+        f"{subject} {verb} from {_value(first, kind, unit)} in {first_label} to "
+        f"{_value(last, kind, unit)} in {last_label}{gap}."
     )
 
 

@@ -313,7 +313,8 @@ def findings_paragraphs(data: Indicators) -> tuple[str, ...]:
             jointly = [_share(b, r) for b, r in funding.select("by_both", "records").iter_rows()]
             sentences.append(
                 findings.trend_sentence(
-                    f"The share of {both} papers funded by agencies of both countries",
+                    f"The share of the records of dataset {dataset} funded by agencies of both "
+                    "countries",
                     list(zip(funding["period"].to_list(), jointly, strict=True)),
                     "share",
                 )
@@ -323,7 +324,7 @@ def findings_paragraphs(data: Indicators) -> tuple[str, ...]:
         if n_papers:
             sentences.append(
                 f"{n_hcp:,} of the {n_papers:,} {both} papers "
-                f"({100 * n_hcp / n_papers:.1f}%) are highly cited."
+                f"({100 * n_hcp / n_papers:.1f}%) {'is' if n_hcp == 1 else 'are'} highly cited."
             )
     elif pair:
         sentences.append(f"No {data.name(pair)} paper is in any corpus dataset.")
