@@ -23,6 +23,7 @@ import polars as pl
 
 from collabscope import schemas
 from collabscope.classify import indicators as ind
+from collabscope.classify import papers
 from collabscope.classify.papers import (
     classify_papers,
     lead_addresses,
@@ -41,26 +42,11 @@ from collabscope.report.model import (
     TreeNode,
     table_block,
 )
+from collabscope.sampling.draw import SUMMARY_SCHEMA
 from collabscope.tableio import scan_table
 
 INDICATOR_NAMES = tuple(t.name for t in schemas.INDICATORS)
-SAMPLING_CSV = {
-    "stratum": pl.String,
-    "country": pl.String,
-    "tier": pl.String,
-    "tier_not": pl.String,
-    "size": pl.Int64,
-    "reserves": pl.Int64,
-    "in_pool": pl.Int64,
-    "excluded": pl.Int64,
-    "filtered_out": pl.Int64,
-    "eligible": pl.Int64,
-    "invitees": pl.Int64,
-    "reserves_drawn": pl.Int64,
-    "invitee_codes": pl.String,
-    "reserve_codes": pl.String,
-    "note": pl.String,
-}
+SAMPLING_CSV = dict(SUMMARY_SCHEMA)  # results/sampling/summary.csv, as draw_sample writes it
 LEAD_RULE_WORDS = {
     "first_author": "the first C1 address linked to the first author (the first C1 address "
     "when a record has no author links)",
@@ -548,14 +534,7 @@ def categories_section(data: Indicators, tables: Mapping[str, str | Path]) -> Se
     return Section("categories", "Collaboration categories", tuple(paragraphs), blocks)
 
 
-COLLAB_TYPES = (
-    "domestic-single",
-    "domestic-multiple",
-    "bilateral",
-    "trilateral",
-    "quadrilateral+",
-    "unknown",
-)
+COLLAB_TYPES = (*papers.COLLAB_TYPES, "unknown")
 
 
 def _collaboration_types(data: Indicators, code: str) -> TableBlock | None:
