@@ -371,3 +371,15 @@ def test_qualitative_tables_are_byte_identical_and_hold_the_examples_numbers(
     )
     for path in [*(first / "qualitative").iterdir(), *(first / "report").glob("*.*")]:
         assert b"Fictional Person" not in path.read_bytes(), path
+
+
+# --- the report (issue 6) ---------------------------------------------------------------------
+
+
+def test_report_is_byte_identical_across_core_counts(two_runs: tuple[Path, Path]) -> None:
+    first, second = two_runs
+    files = sorted(p.relative_to(first).as_posix() for p in (first / "report").rglob("*"))
+    assert "report/tables.xlsx" in files and "report/figures/pair_lead_trend.svg" in files
+    for name in files:
+        if (first / name).is_file():
+            assert _digest(first / name) == _digest(second / name), name

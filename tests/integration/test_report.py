@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -22,6 +23,7 @@ import polars as pl
 import pytest
 import yaml
 
+from collabscope import schemas
 from collabscope.report import render
 from collabscope.report.model import Column, Section, table_block
 from tests.conftest import PROJECT
@@ -304,7 +306,11 @@ def _hostile_page(run: Path, out: Path) -> Path:
         "low_confidence": results / "review" / "affiliations_low_confidence.csv",
         "funder_review": results / "review" / "funders.csv",
         "countries": PROJECT / "resources" / "countries" / "countries.csv",
+        "author_address": results / "tables" / "author_address.parquet",
+        "sampling_summary": results / "sampling" / "summary.csv",
     }
+    inputs |= {t.name: results / "tables" / f"{t.name}.parquet" for t in schemas.CLASSIFIED_TABLES}
+    inputs |= {t.name: results / "indicators" / f"{t.name}.parquet" for t in schemas.INDICATORS}
     config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
     context = render.build_context(inputs, config, out / "figures")
     titles = table_block(
@@ -390,3 +396,319 @@ def test_titles_with_markup_never_run_in_chromium(run: Path, browser: str, tmp_p
     assert state.errors == [] and state.console == []  # no alert, no failed <img src=x>
     assert state.scripts == 0 and len(state.images) == len(render.FIGURES)
     assert SCRIPT_TITLE in state.text and IMG_TITLE in state.text  # shown, as text
+
+
+# ------------------------------------------- classification, indicators, sampling: numbers
+
+
+def _indicator(run: Path, name: str) -> pl.DataFrame:
+    return pl.read_parquet(run / "results" / "indicators" / f"{name}.parquet")
+
+
+def _periods(frame: pl.DataFrame, **where: str) -> dict[str, dict[str, object]]:
+    frame = frame.filter(pl.col("granularity") == "period")
+    for column, value in where.items():
+        frame = frame.filter(pl.col(column) == value)
+    return {row["period"]: row for row in frame.iter_rows(named=True)}
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.1f}%"
+
+
+PERIODS = ("2001–2005", "2006–2010", "2011–2015", "2016–2020")
+
+
+def test_category_trees_equal_the_collaboration_indicators(run: Path) -> None:
+    report = run / "results" / "report"
+    html = (report / "index.html").read_text(encoding="utf-8")
+    markdown = (report / "report.md").read_text(encoding="utf-8")
+    years = pl.col("first_year").is_between(2001, 2020)
+    collaboration = _indicator(run, "collaboration").filter(pl.col("granularity") == "year", years)
+    chn = collaboration.filter(pl.col("dataset") == "china", pl.col("focal") == "CHN")
+    n = {c: int(chn[c].sum()) for c in ("papers", "icp", "icp_x_led", "icp_other_led", "non_icp")}
+    n |= {c: int(chn[c].sum()) for c in ("single_affiliation", "domestic_collaboration")}
+    assert n["papers"] == 568 and n["icp"] + n["non_icp"] == n["papers"]
+    tree = html.split('data-tree="tree_CHN"', 1)[1].split("</ul>\n</figure>", 1)[0]
+    nodes = re.findall(
+        r'<span class="label">([^<]*)</span> <span class="count">([\d,]+)</span>'
+        r'(?: <span class="share">([\d.]+%)</span>)?',
+        tree,
+    )
+    assert nodes[:7] == [
+        ("China-participated papers", f"{n['papers']:,}", ""),
+        ("Internationally collaborated (ICP)", str(n["icp"]), _pct(n["icp"] / n["papers"])),
+        ("China-led", str(n["icp_x_led"]), _pct(n["icp_x_led"] / n["icp"])),
+        ("Led by another country", str(n["icp_other_led"]), _pct(n["icp_other_led"] / n["icp"])),
+        ("Not internationally collaborated", str(n["non_icp"]), _pct(n["non_icp"] / n["papers"])),
+        (
+            "Single affiliation",
+            str(n["single_affiliation"]),
+            _pct(n["single_affiliation"] / n["non_icp"]),
+        ),
+        (
+            "Domestic collaboration",
+            str(n["domestic_collaboration"]),
+            _pct(n["domestic_collaboration"] / n["non_icp"]),
+        ),
+    ]
+    assert f"\n  - Internationally collaborated (ICP): {n['icp']} (" in markdown
+    assert f"\n    - China-led: {n['icp_x_led']} ({_pct(n['icp_x_led'] / n['icp'])})" in markdown
+    pair = _indicator(run, "pair_leads").filter(
+        pl.col("granularity") == "year", years, pl.col("dataset") == "china_uk"
+    )
+    total, x_led = int(pair["papers"].sum()), int(pair["x_led"].sum())
+    assert total == 270
+    assert f"\n- China–United Kingdom papers: {total}" in markdown
+    assert f"\n  - China-led: {x_led} ({_pct(x_led / total)})" in markdown
+    sheet = _sheet(report / "tables.xlsx", "tree_CHN_GBR")
+    assert sheet[0] == ["Category", "Share of", "Papers", "Share of parent"]
+    assert sheet[1][2] == total and sheet[2][2] == x_led
+    assert abs(sheet[2][3] - x_led / total) < 1e-12  # a fraction with a % format, not text
+
+
+def test_period_tables_equal_the_indicators(run: Path) -> None:
+    tables = _html_tables(run)
+    rows = _periods(_indicator(run, "collaboration"), dataset="uk", focal="GBR")
+    shown = tables["collaboration_GBR"]["body"]
+    assert [r[0] for r in shown] == list(PERIODS)
+    for row in shown:
+        want = rows[row[0]]
+        assert [_number(c) for c in row[1:3]] == [want["papers"], want["icp"]]
+        assert row[3] == _pct(want["icp_share"]) and row[6] == _pct(want["lead_share"])
+    pair = _periods(_indicator(run, "pair_leads"), dataset="china_uk")
+    for row in tables["pair_leads_CHN_GBR"]["body"]:
+        want = pair[row[0]]
+        assert [_number(row[1]), _number(row[2]), row[3]] == [
+            want["papers"],
+            want["x_led"],
+            _pct(want["x_led_share"]),
+        ]
+    hcp = _periods(_indicator(run, "highly_cited"), dataset="china_uk", focal="CHN+GBR")
+    for row in tables["highly_cited_CHN_GBR"]["body"]:
+        want = hcp[row[0]]
+        assert [_number(row[1]), _number(row[2]), row[3]] == [
+            want["papers"],
+            want["hcp"],
+            _pct(want["hcp_rate"]),
+        ]
+    assert sum(_number(r[2]) for r in tables["highly_cited_CHN_GBR"]["body"]) == 7
+    # The list of them: the example exports the ESI flag, so the flagged pair papers.
+    results = run / "results" / "tables"
+    pair_papers = pl.read_parquet(results / "paper_classes.parquet").filter(
+        pl.col("focal") == "CHN+GBR", pl.col("participated"), pl.col("year").is_between(2001, 2020)
+    )
+    china_uk = pl.read_parquet(results / "dataset_records.parquet").filter(
+        pl.col("dataset") == "china_uk"
+    )
+    flagged = (
+        pl.read_parquet(results / "records.parquet")
+        .filter(pl.col("highly_cited").fill_null(False))
+        .join(pair_papers, on="record_id", how="semi")
+        .join(china_uk, on="record_id", how="semi")
+    )
+    listed = tables["highly_cited_papers_CHN_GBR"]["body"]
+    assert {r[0] for r in listed} == set(flagged["record_id"]) and len(listed) == 7
+    assert [_number(r[4]) for r in listed] == sorted(flagged["times_cited"], reverse=True)
+    types = _indicator(run, "collaboration_types").filter(
+        pl.col("granularity") == "period", pl.col("dataset") == "china", pl.col("focal") == "CHN"
+    )
+    for row in tables["collaboration_types_CHN"]["body"]:
+        for i, period in enumerate(PERIODS):
+            want = types.filter(pl.col("period") == period, pl.col("collab_type") == row[0])
+            got = row[1 + 2 * i : 3 + 2 * i]
+            expected = (
+                ["", ""] if want.height == 0 else [str(want["papers"][0]), _pct(want["share"][0])]
+            )
+            assert got == expected, (row[0], period)
+    partners = _indicator(run, "partners").filter(
+        pl.col("granularity") == "period", pl.col("dataset") == "china", pl.col("focal") == "CHN"
+    )
+    for row in tables["partners_CHN"]["body"]:
+        rank = _number(row[0])
+        for i, period in enumerate(PERIODS):
+            want = partners.filter(pl.col("period") == period, pl.col("rank") == rank)
+            cells = row[1 + 3 * i : 4 + 3 * i]
+            if want.height == 0:
+                assert cells == ["", "", ""]
+            else:
+                w = want.row(0, named=True)
+                assert cells == [w["partner"], str(w["records"]), _pct(w["share_of_icp"])]
+    funding = _periods(_indicator(run, "funding_sources"), dataset="china_uk")
+    for row in tables["funding_sources"]["body"]:
+        if row[0] == "china_uk":
+            want = funding[row[1]]
+            assert _number(row[2]) == want["records"]
+            assert row[3:8] == [
+                _pct(want[c]) for c in ("funded_share", "by_x_share", "by_y_share", "by_both_share")
+            ] + [_pct(want["by_others_only_share"])]
+    rules = _periods(_indicator(run, "lead_rules"), dataset="world")
+    for row in tables["lead_rules"]["body"]:
+        if row[0] == "world":
+            want = rules[row[1]]
+            assert [_number(c) for c in (row[2], row[4], row[6])] == [
+                want["records"],
+                want["lead_fallback"],
+                want["first_author_vs_reprint"],
+            ]
+
+
+def test_overall_citing_countries_are_counted_from_the_records(run: Path) -> None:
+    tables = run / "results" / "tables"
+    members = pl.read_parquet(tables / "dataset_records.parquet").filter(
+        pl.col("dataset") == "citing"
+    )
+    years = pl.read_parquet(tables / "records.parquet").select("record_id", "year")
+    citing = members.join(years, on="record_id").filter(pl.col("year").is_not_null())
+    credit = pl.read_parquet(tables / "country_credit.parquet")
+    counts = (
+        citing.join(credit, on="record_id")
+        .group_by("country")
+        .agg(pl.len().alias("n"))
+        .sort(["n", "country"], descending=[True, False])
+        .head(10)
+    )
+    shown = _html_tables(run)["citing_citing_overall"]["body"]
+    assert [(r[1], _number(r[2])) for r in shown] == list(counts.iter_rows())
+    assert {_number(r[5]) for r in shown} == {citing.height}
+    assert citing.height == 192  # citing papers after 2020 count too
+
+
+def test_sampling_summary_is_the_public_csv_and_no_name_or_email_is_in_the_report(
+    run: Path,
+) -> None:
+    results = run / "results"
+    with open(results / "sampling" / "summary.csv", encoding="utf-8") as f:
+        summary = list(csv.DictReader(f))
+    shown = _html_tables(run)["sampling"]["body"]
+    assert [(r[0], _number(r[4]), _number(r[9]), r[11]) for r in shown] == [
+        (s["stratum"], int(s["in_pool"]), int(s["invitees"]), s["invitee_codes"]) for s in summary
+    ]
+    assert _number(_html_tables(run)["sampling"]["foot"][0][9]) == 20
+    pool = pl.read_parquet(results / "private" / "pool.parquet")
+    secrets = set(pool["emails"].explode().drop_nulls()) | set(pool["full_name"])
+    secrets |= set(pool["full_names"].explode()) | set(pool["email"].drop_nulls())
+    secrets |= set(pool["name"])
+    assert len(secrets) > 1200
+    report = results / "report"
+    texts = {"index.html": (report / "index.html").read_text(encoding="utf-8")}
+    texts["report.md"] = (report / "report.md").read_text(encoding="utf-8")
+    with zipfile.ZipFile(report / "tables.xlsx") as book:  # compressed: read its XML
+        texts["tables.xlsx"] = "".join(book.read(n).decode("utf-8") for n in book.namelist())
+    for path in (report / "figures").iterdir():
+        texts[path.name] = path.read_bytes().decode("utf-8", errors="replace")
+    assert "UK-R1" in texts["tables.xlsx"] and "UK-R1" in texts["report.md"]
+    found = {
+        name: sorted(s for s in secrets if s.lower() in text.lower())[:5]
+        for name, text in texts.items()
+    }
+    assert found == {name: [] for name in texts}
+
+
+def test_findings_are_written_from_the_numbers(run: Path) -> None:
+    html = (run / "results" / "report" / "index.html").read_text(encoding="utf-8")
+    pair = _periods(_indicator(run, "pair_leads"), dataset="china_uk")
+    first, last = pair[PERIODS[0]], pair[PERIODS[-1]]
+    a, b = first["x_led"] / first["papers"], last["x_led"] / last["papers"]
+    verb = "rose" if b > a else "fell"
+    assert (
+        f"The share of China-led papers among China–United Kingdom papers {verb} from "
+        f"{_pct(a)} in {PERIODS[0]} to {_pct(b)} in {PERIODS[-1]}." in html
+    )
+    chn = _periods(_indicator(run, "collaboration"), dataset="china", focal="CHN")
+    assert (
+        f"The number of China-participated papers (dataset china) rose from "
+        f"{chn[PERIODS[0]]['papers']} papers in {PERIODS[0]} to {chn[PERIODS[-1]]['papers']} "
+        f"papers in {PERIODS[-1]}." in html
+    )
+
+
+def test_policy_class_changes_recount_the_records(run: Path) -> None:
+    rows = _html_tables(run)["country_policy_classes"]["body"]
+    changes = {(r[0], r[1], r[3]): [_number(c) for c in r[4:]] for r in rows}
+    assert len(changes) == 4 * 3
+    in_use = [r for r in rows if r[2] == "yes"]
+    assert [(r[0], r[1]) for r in in_use] == [("GBR", "separate")] * 3
+    assert all(changes[("GBR", "separate", k)] == [0, 0, 0] for k in ("CHN", "GBR", "CHN–GBR"))
+    # Folding Hong Kong, Macau and Taiwan into CHN: a paper joins China's papers when one of
+    # the addresses that count (C1, else reprint) is there and none is in mainland China.
+    results = run / "results"
+    addresses = pl.read_parquet(results / "normalised" / "addresses.parquet")
+    has_c1 = (pl.col("kind") == "affiliation").any().over("record_id")
+    counted = addresses.filter(
+        (pl.col("kind") == "affiliation") | ((pl.col("kind") == "reprint") & ~has_c1)
+    )
+    greater = set(counted.filter(pl.col("country").is_in(["HKG", "MAC", "TWN"]))["record_id"])
+    mainland = set(counted.filter(pl.col("country") == "CHN")["record_id"])
+    joined = changes[("GBR", "fold_into_CHN", "CHN")][1]
+    assert joined == len(greater - mainland) > 0
+    # Keeping the UK nations apart leaves no paper in "GBR": every GBR paper leaves.
+    classes = pl.read_parquet(results / "tables" / "paper_classes.parquet")
+    gbr = classes.filter(pl.col("focal") == "GBR", pl.col("participated")).height
+    assert changes[("separate", "separate", "GBR")] == [gbr, 0, gbr]
+
+
+def _html_number(text: str) -> float | None:
+    text = text.strip()
+    if re.fullmatch(r"-?[\d,]+(\.\d+)?%", text):
+        return float(text[:-1].replace(",", "")) / 100
+    if re.fullmatch(r"-?[\d,]+(\.\d+)?", text):
+        return float(text.replace(",", ""))
+    return None
+
+
+NEW_TABLES = (
+    "collaboration_CHN",
+    "collaboration_GBR",
+    "pair_leads_CHN_GBR",
+    "partners_CHN",
+    "partners_GBR",
+    "citing_citing_overall",
+    "citing_citing_periods",
+    "citing_by_cited",
+    "highly_cited_CHN",
+    "highly_cited_CHN_GBR",
+    "highly_cited_papers_CHN_GBR",
+    "collaboration_types_CHN",
+    "funding_sources",
+    "funders_top",
+    "lead_rules",
+    "sampling",
+    "country_policy_classes",
+    "outputs_trend",
+    "world_share_trend",
+    "icp_share_trend",
+    "lead_share_trend",
+    "pair_lead_trend",
+)
+
+
+def test_new_tables_hold_the_same_numbers_in_html_markdown_and_xlsx(run: Path) -> None:
+    report = run / "results" / "report"
+    html_tables = _html_tables(run)
+    markdown = (report / "report.md").read_text(encoding="utf-8")
+    md_rows = {
+        tuple(
+            html.unescape(c.strip().replace("\\", "")) for c in line.strip().strip("|").split("|")
+        )
+        for line in markdown.splitlines()
+        if line.startswith("| ") and not line.startswith("| ---")
+    }
+    for name in NEW_TABLES:
+        body = html_tables[name]["body"] + html_tables[name]["foot"]  # totals row too
+        sheet = _sheet(report / "tables.xlsx", name)[1:]
+        assert len(body) == len(sheet) > 0, name
+        for html_row, xlsx_row in zip(body, sheet, strict=True):
+            xlsx_row = xlsx_row + [None] * (len(html_row) - len(xlsx_row))
+            for text, value in zip(html_row, xlsx_row, strict=True):
+                number = _html_number(text)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    assert number is not None, (name, text, value)
+                    step = 0.0005 if text.endswith("%") else 0.005 if "." in text else 0
+                    assert abs(number - value) <= step + 1e-9, (name, text, value)
+                elif value is None:
+                    assert text == "", (name, text)
+                else:
+                    assert text == str(value), (name, text, value)
+            md = tuple(c.replace("\\", "") for c in html_row)
+            assert md in md_rows, (name, html_row)

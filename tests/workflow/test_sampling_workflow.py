@@ -51,14 +51,26 @@ def test_editing_the_draw_settings_reruns_only_the_draw_and_the_letters(built: P
     for change in ({"seed": 2}, {"strata": {"UK": {"country": "GBR"}, "CN": {"country": "CHN"}}}):
         configure(built, **change)
         plan = planned_jobs(snakemake(built, "-n").stdout)
-        assert plan == {"draw_sample": 1, "write_invitations": 1, "all": 1}, change
+        # The report shows the public summary (strata, counts, codes), so it follows.
+        assert plan == {
+            "draw_sample": 1,
+            "write_invitations": 1,
+            "render_report": 1,
+            "all": 1,
+        }, change
     configure(built)
 
 
 def test_naming_a_dataset_rebuilds_the_pool_and_nothing_before_it(built: Path) -> None:
     configure(built, dataset="pair")
     plan = planned_jobs(snakemake(built, "-n").stdout)
-    assert plan == {"build_pool": 1, "draw_sample": 1, "write_invitations": 1, "all": 1}
+    assert plan == {
+        "build_pool": 1,
+        "draw_sample": 1,
+        "write_invitations": 1,
+        "render_report": 1,  # it shows the sampling summary
+        "all": 1,
+    }
     configure(built)
 
 
@@ -92,6 +104,7 @@ def test_an_exclusion_list_redraws_and_a_malformed_one_stops_the_run(built: Path
     assert planned_jobs(snakemake(built, "-n").stdout) == {
         "draw_sample": 1,
         "write_invitations": 1,
+        "render_report": 1,  # it shows the sampling summary
         "all": 1,
     }
     assert snakemake(built, "--cores", "1").returncode == 0

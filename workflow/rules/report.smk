@@ -20,6 +20,11 @@ rule render_report:
         low_confidence="results/review/affiliations_low_confidence.csv",
         funder_review="results/review/funders.csv",
         countries=str(RESOURCES / "countries" / "countries.csv"),
+        # Classification, indicators and the public sampling summary (never results/private/).
+        author_address=TABLES["author_address"],
+        **CLASSIFIED,
+        **{name: path for name, path in INDICATOR_FILES.items() if not name.endswith("_csv")},
+        sampling_summary="results/sampling/summary.csv",
     output:
         html=report("results/report/index.html", caption="../report/index.rst", category="Report"),
         markdown=report("results/report/report.md", caption="../report/markdown.rst", category="Report"),
@@ -35,7 +40,9 @@ rule render_report:
             for ext in ("png", "svg")
         ],
     params:
-        config={key: config[key] for key in ("study", "datasets", "normalise", "qualitative")},
+        config={
+            key: config[key] for key in ("study", "datasets", "normalise", "classify", "qualitative")
+        },
         code=REPORT_CODE,
     log:
         "logs/render_report/render_report.log",

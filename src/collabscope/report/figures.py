@@ -146,3 +146,65 @@ def bar_chart(
             ]
             axes.legend(handles=handles, loc="lower right", frameon=False)
     return figure
+
+
+def trend_chart(
+    title: str,
+    x: Sequence[int],
+    series: Sequence[tuple[str, Sequence[float | None], int, bool]],
+    ylabel: str,
+    periods: Sequence[tuple[str, int, int]],
+    percent: bool = False,
+) -> Figure:
+    """Yearly series with the configured periods shaded (alternately) and labelled on top.
+
+    ``series`` holds (label, values, colour index, dashed): full counting solid, fractional
+    dashed in the same colour, so a pair of lines reads as one country. A None value is a gap.
+    The legend sits under the axes, where it covers no line."""
+    figure = _figure(7.5, 4.2)
+    with matplotlib.rc_context(RC):
+        axes = figure.add_subplot()
+        for i, (label, first, last) in enumerate(periods):
+            if i % 2 == 0:
+                axes.axvspan(first - 0.5, last + 0.5, color="#F2F2F2", zorder=0, linewidth=0)
+            axes.annotate(
+                label,
+                ((first + last) / 2, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=7.5,
+                color="#444444",
+            )
+        scale = 100.0 if percent else 1.0
+        for label, values, colour, dashed in series:
+            axes.plot(
+                x,
+                [float("nan") if v is None else scale * v for v in values],
+                label=label,
+                color=PALETTE[colour % len(PALETTE)],
+                marker=MARKERS[colour % len(MARKERS)],
+                markersize=3.5,
+                linewidth=1.4,
+                linestyle=(0, (4, 2)) if dashed else "-",
+                markerfacecolor="white" if dashed else PALETTE[colour % len(PALETTE)],
+            )
+        axes.set_title(title, loc="left", pad=14)
+        axes.set_xlabel("Publication year")
+        axes.set_ylabel(ylabel)
+        axes.set_ylim(bottom=0, top=100 if percent else None)
+        if x:
+            step = max(1, (max(x) - min(x)) // 10 + 1)
+            axes.set_xticks(list(range(min(x), max(x) + 1, step)))
+            axes.set_xlim(min(x) - 0.6, max(x) + 0.6)
+        if series:
+            axes.legend(
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.16),
+                ncol=min(4, (len(series) + 1) // 2),  # full above fractional
+                frameon=False,
+                fontsize=8,
+            )
+    return figure

@@ -71,7 +71,31 @@ class TextBlock:
     kind: Literal["text"] = "text"
 
 
-Block = TableBlock | FigureBlock | TextBlock
+@dataclass(frozen=True)
+class TreeNode:
+    """One box of a category tree: a count and its share of the parent box (None at a root)."""
+
+    label: str
+    count: int
+    share: float | None = None
+    note: str = ""
+    children: tuple[TreeNode, ...] = ()
+
+
+@dataclass(frozen=True)
+class TreeBlock:
+    """A category tree (the seed's Figure 2), drawn as nested boxes in HTML and a nested list
+    in Markdown; ``data`` holds the same numbers as a table (an Excel sheet)."""
+
+    id: str
+    title: str
+    caption: str
+    roots: tuple[TreeNode, ...]
+    data: TableBlock
+    kind: Literal["tree"] = "tree"
+
+
+Block = TableBlock | FigureBlock | TextBlock | TreeBlock
 
 
 @dataclass(frozen=True)
@@ -119,9 +143,10 @@ class ReportContext:
             for block in section.blocks:
                 if isinstance(block, TableBlock):
                     found.append(block)
-                elif isinstance(block, FigureBlock):
+                elif isinstance(block, FigureBlock | TreeBlock):
                     found.append(block.data)
-        return found
+        # A figure's data can also be shown as a table of the page: one sheet all the same.
+        return [t for i, t in enumerate(found) if all(t is not u for u in found[:i])]
 
 
 def table_block(

@@ -1,5 +1,18 @@
 """Render the report: one context, three forms (HTML page, Markdown, Excel workbook).
 
+How to add a section:
+  1. Give rule render_report (workflow/rules/report.smk) the tables it reads as named inputs
+     (and any config section it prints through params.config).
+  2. Write a builder returning a :class:`~collabscope.report.model.Section` of tables
+     (TableBlock), figures (FigureBlock), category trees (TreeBlock) or text (TextBlock), in a
+     module of its own under collabscope/report/ (see sections.py, indicator_sections.py).
+  3. Add one line to :func:`build_context` (main sections before the appendix ones; a
+     Section with ``appendix=True`` goes to the methods appendix); figure file names join
+     :data:`FIGURES` (the rule lists them as outputs).
+  The templates render every block kind generically; a new kind of block needs a macro in
+  templates/report.html.j2 and report.md.j2 (see ``tree``), and its data a TableBlock so that
+  it gets an Excel sheet. Every table becomes a sheet of tables.xlsx automatically.
+
 Templates render through Jinja with StrictUndefined (a missing value fails loudly) and escaping
 on every output: HTML autoescape for the page, a Markdown escape (HTML entities plus Markdown
 punctuation) applied by ``finalize`` to every expression of the Markdown template. A title
@@ -19,10 +32,14 @@ import xlsxwriter
 from markupsafe import Markup
 
 from collabscope import __version__
-from collabscope.report import qualitative, sections
+from collabscope.report import indicator_sections, qualitative, sections
 from collabscope.report.model import Column, ReportContext, TableBlock
 
-FIGURES = ("records_per_year", "address_countries")  # files under figures/, .png and .svg
+FIGURES = (  # files under figures/, .png and .svg
+    "records_per_year",
+    "address_countries",
+    *indicator_sections.TREND_FIGURES,
+)
 FIXED_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # workbook metadata: bytes never vary
 
 
@@ -179,16 +196,28 @@ def build_context(
         sections.records_per_year(tables, figures_dir),
         sections.address_countries(tables, info, names, figures_dir),
     )
+    data = indicator_sections.load(tables, info, names)
     return ReportContext(
         title=info.title,
         version=__version__,
         study=info,
         sections=(
             sections.study_section(info),
+            indicator_sections.findings_section(data),
             sections.datasets_section(tables),
             sections.overview_section(figures),
+            indicator_sections.categories_section(data, tables),
+            indicator_sections.trends_section(data, figures_dir),
+            indicator_sections.partners_section(data),
+            indicator_sections.citing_section(data, tables, config),
+            indicator_sections.highly_cited_section(data, tables, config),
+            indicator_sections.funding_section(data, tables, config),
+            indicator_sections.lead_section(data, tables),
+            indicator_sections.sampling_section(tables),
             *qualitative.sections(tables, config),
+            indicator_sections.definitions_section(data, config),
             sections.country_policy_section(tables, config, info, names),
+            indicator_sections.policy_classes_section(tables, config, data),
             sections.audit_section(tables),
             sections.accounting_section(tables),
             sections.inputs_section(tables, config),

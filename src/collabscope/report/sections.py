@@ -426,7 +426,7 @@ def _policy_alternatives(
         ),
         tuple(rows),
         caption="Recounted from the recorded countries; how papers change class (led, "
-        "collaborated) under another policy belongs with the classification tables.",
+        "collaborated) under another policy: see 'Country policy: effect on paper classes'.",
     )
 
 
