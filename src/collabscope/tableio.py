@@ -8,10 +8,13 @@ bytes.
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from collabscope.schemas import Table, conform
 
@@ -25,6 +28,37 @@ def write_table(frame: pl.DataFrame | pl.LazyFrame, table: Table, path: str | Pa
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     data.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
     os.replace(tmp, path)
+    return path
+
+
+def write_table_parts(
+    parts: Iterable[pl.DataFrame | pl.LazyFrame], table: Table, path: str | Path
+) -> Path:
+    """Write a table too large to sort in memory at once, one part at a time (zstd, atomic
+    rename, as :func:`write_table`). Each part is sorted by the key; the caller gives the parts
+    in key order (every row of a part sorts after the previous part's rows), so the file holds
+    the rows sorted by the key and the same parts always give the same bytes. Only one part is
+    in memory at a time."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    writer: pq.ParquetWriter | None = None
+    try:
+        for part in itertools.chain(parts, [table.empty()]):  # the empty one: a file anyway
+            data = part.collect() if isinstance(part, pl.LazyFrame) else part
+            data = conform(data, table).sort(list(table.key), maintain_order=True, nulls_last=True)
+            arrow = data.to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(
+                    tmp, arrow.schema, compression="zstd", compression_level=1
+                )
+            if data.height:
+                writer.write_table(arrow)
+        assert writer is not None
+        writer.close()
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
