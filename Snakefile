@@ -34,6 +34,7 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/sampling.smk"
 include: "workflow/rules/merge.smk"
 include: "workflow/rules/classify.smk"
+include: "workflow/rules/changes.smk"
 
 
 rule all:
@@ -48,4 +49,5 @@ rule all:
         list(MERGE_TABLES.values()),
         list(CLASSIFIED.values()),
         list(INDICATOR_FILES.values()),
+        CHANGES_TABLE,
     default_target: True

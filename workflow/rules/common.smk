@@ -135,3 +135,7 @@ def indicator_settings():
         "top_percent": classify["highly_cited"]["top_percent"],
         "reference_datasets": list(classify["highly_cited"]["reference_datasets"]),
     }
+# What changed since the previous run (workflow/rules/changes.smk).
+CHANGES_CODE = code_version([SRC / "changes.py", SRC / "schemas.py", SRC / "tableio.py"])
+CHANGES_TABLE = "results/changes/changes.parquet"
+CHANGES_STATE = "results/changes/state"

@@ -18,6 +18,7 @@ rule render_report:
         low_confidence="results/review/affiliations_low_confidence.csv",
         funder_review="results/review/funders.csv",
         countries=str(RESOURCES / "countries" / "countries.csv"),
+        changes=CHANGES_TABLE,
     output:
         html=report("results/report/index.html", caption="../report/index.rst", category="Report"),
         markdown=report("results/report/report.md", caption="../report/markdown.rst", category="Report"),

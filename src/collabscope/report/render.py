@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from collabscope import __version__
 from collabscope.report import sections
+from collabscope.report.changes import changes_sections
 from collabscope.report.model import Column, ReportContext, TableBlock
 
 FIGURES = ("records_per_year", "address_countries")  # files under figures/, .png and .svg
@@ -192,6 +193,7 @@ def build_context(
             sections.accounting_section(tables),
             sections.inputs_section(tables, config),
             sections.software_section(),
+            *changes_sections(tables),  # issue 7: what changed since the previous run
         ),
     )
 
