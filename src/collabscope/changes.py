@@ -120,8 +120,9 @@ def indicator_values(indicators: Mapping[str, str | Path]) -> pl.DataFrame:
 
 def _write_snapshot(tables: Mapping[str, pl.DataFrame | pl.LazyFrame], runs: Path) -> str:
     """Write a snapshot under ``runs/<digest>/`` (once); return its digest."""
+    for stale in runs.glob(".tmp-*"):  # left by a job killed mid-write
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = runs / f".tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
     digest = hashlib.sha256()
     for name, table in SNAPSHOT.items():
         path = write_table(tables[name], table, tmp / f"{name}.parquet")
@@ -141,6 +142,8 @@ def _read_state(path: Path) -> dict[str, dict[str, str] | None]:
 
 
 def _write_state(path: Path, state: Mapping[str, object]) -> None:
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a job killed mid-write
+        stale.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)
@@ -305,7 +308,7 @@ def compare_runs(
         _write_state(state_path, {"latest": me, "previous": latest})
     keep = {s["snapshot"] for s in (me, baseline) if s is not None}
     for old in runs.iterdir():
-        if old.name not in keep and not old.name.startswith(".tmp-"):
+        if old.name not in keep:
             shutil.rmtree(old)
     snapshot = {name: pl.read_parquet(runs / digest / f"{name}.parquet") for name in SNAPSHOT}
     before = None
