@@ -289,11 +289,12 @@ def compare_runs(
     accounting = scan_table(tables["accounting"], schemas.ACCOUNTING)
     current = {
         "files": accounting.select("file", "sha256", "records_seen"),
+        # Streaming: two million records' abstracts never sit in memory at once.
         "records": record_hashes(
             scan_table(tables["records"], schemas.RECORDS),
             scan_table(tables["authorships"], schemas.AUTHORSHIPS),
             scan_table(tables["addresses"], schemas.ADDRESSES),
-        ),
+        ).collect(engine="streaming"),
         "indicators": indicator_values(indicators),
     }
     digest = _write_snapshot(current, runs)

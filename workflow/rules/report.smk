@@ -38,6 +38,8 @@ rule render_report:
         code=REPORT_CODE,
     log:
         "logs/render_report/render_report.log",
+    benchmark:
+        "benchmarks/render_report/render_report.tsv"
     conda:
         "../../environment.yml"
     script:
