@@ -307,6 +307,9 @@ def compare_runs(
     else:
         baseline = latest
         _write_state(state_path, {"latest": me, "previous": latest})
+    if baseline is not None and not (runs / baseline["snapshot"]).is_dir():
+        log.warning("snapshot %s is gone from %s: compared as a first run", baseline, runs)
+        baseline = None
     keep = {s["snapshot"] for s in (me, baseline) if s is not None}
     for old in runs.iterdir():
         if old.name not in keep:
