@@ -15,14 +15,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PROJECT
-from tests.workflow.helpers import planned_jobs, snakemake
+from tests.workflow.helpers import planned_jobs, snakemake, snakemake_command
 
 pytestmark = pytest.mark.workflow
 KILL_WHEN_STARTED = "normalise_addresses"
@@ -35,27 +34,12 @@ def _example(directory: Path) -> Path:
     return directory
 
 
-def _command(directory: Path, *args: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(PROJECT / "Snakefile"),
-        "--directory",
-        str(directory),
-        "--configfile",
-        str(directory / "config.yaml"),
-        *args,
-    ]
-
-
 def _kill_once_started(directory: Path, rule: str, timeout: float = 600) -> None:
     """Run the workflow and SIGKILL its process group as soon as ``rule``'s job has begun
     (its log exists: the job's script opens it first)."""
     log = directory / "logs" / rule / f"{rule}.log"
     process = subprocess.Popen(
-        _command(directory, "--cores", "2"),
+        snakemake_command(directory, "--cores", "2"),
         cwd=directory,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
