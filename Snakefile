@@ -35,6 +35,7 @@ include: "workflow/rules/sampling.smk"
 include: "workflow/rules/merge.smk"
 include: "workflow/rules/classify.smk"
 include: "workflow/rules/qualitative.smk"
+include: "workflow/rules/changes.smk"
 
 
 rule all:
@@ -50,4 +51,5 @@ rule all:
         list(CLASSIFIED.values()),
         list(INDICATOR_FILES.values()),
         list(QUALITATIVE_FILES.values()) if QUALITATIVE_ON else [],
+        CHANGES_TABLE,
     default_target: True

@@ -930,6 +930,7 @@ def markdown() -> str:
         lines.append("")
     lines += _classified_markdown()
     lines += _qualitative_markdown()
+    lines += _changes_markdown()
     return "\n".join(lines)
 
 
@@ -1155,6 +1156,88 @@ def _qualitative_markdown() -> list[str]:
     ]
     for table in QUALITATIVE_TABLES:
         lines += _table_markdown(table, f"qualitative/{table.name}")
+    return lines
+
+
+# --- What changed since the previous run (issue 7; collabscope.changes) ---------------------
+SNAPSHOT_FILES = Table(
+    "snapshot_files",
+    ("file",),
+    "one run's export files (results/changes/state/, kept for the next run to compare with)",
+    (
+        ("file", STR, "accounting.file"),
+        ("sha256", STR, "accounting.sha256"),
+        ("records_seen", INT, "accounting.records_seen"),
+    ),
+)
+SNAPSHOT_RECORDS = Table(
+    "snapshot_records",
+    ("record_id",),
+    "one run's records with a digest of their content",
+    (
+        ("record_id", STR, "records.record_id"),
+        ("source_file", STR, "records.source_file"),
+        (
+            "content_hash",
+            pl.UInt64,
+            "digest of the record's fields (all but source_file and source_line), authors and "
+            "addresses; comparable between runs of the same polars version",
+        ),
+    ),
+)
+SNAPSHOT_INDICATORS = Table(
+    "snapshot_indicators",
+    ("indicator", "subject", "measure"),
+    "one run's indicator values, one number a row",
+    (
+        ("indicator", STR, "indicator table (results/indicators/<name>.parquet)"),
+        ("subject", STR, "the row's key values joined by ' | ' (dataset | focal | slice)"),
+        ("measure", STR, "the numeric column"),
+        ("value", F64, "its value"),
+    ),
+)
+CHANGES = Table(
+    "changes",
+    ("change", "subject", "measure"),
+    "what changed since the previous run that built different data "
+    "(results/changes/changes.parquet)",
+    (
+        (
+            "change",
+            STR,
+            "first_run, total, file_added, file_removed, file_changed, record_added, "
+            "record_removed, record_changed, indicator_added, indicator_removed, "
+            "indicator_changed; content_not_compared when the previous snapshot's hashes came "
+            "from another polars version",
+        ),
+        (
+            "subject",
+            STR,
+            "files or records (first_run, total), the file, the record id, or "
+            "the indicator row (indicator | dataset | focal | slice)",
+        ),
+        ("measure", STR, "the indicator's numeric column; '' for the other changes"),
+        ("before", F64, "previous value (total: count; file: records seen; indicator: value)"),
+        ("after", F64, "current value"),
+        ("detail", STR, "a record's export file; a file's previous and current sha256"),
+    ),
+)
+CHANGE_TABLES: tuple[Table, ...] = (CHANGES, SNAPSHOT_FILES, SNAPSHOT_RECORDS, SNAPSHOT_INDICATORS)
+
+
+def _changes_markdown() -> list[str]:
+    lines = [
+        "# What changed since the previous run",
+        "",
+        "`results/changes/changes.parquet`, shown in the report; the snapshots it compares are",
+        "kept under `results/changes/state/` (see `collabscope.changes`).",
+        "",
+    ]
+    for table in CHANGE_TABLES:
+        lines += [f"## `{table.name}`", "", f"Key: {', '.join(table.key)}. Holds {table.holds}."]
+        lines += ["", "| column | type | meaning |", "|---|---|---|"]
+        lines += [f"| `{name}` | {dtype} | {meaning} |" for name, dtype, meaning in table.columns]
+        lines.append("")
     return lines
 
 

@@ -8,23 +8,66 @@ bytes.
 
 from __future__ import annotations
 
+import glob
+import itertools
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from collabscope.schemas import Table, conform
+
+
+def _temporary(path: Path) -> Path:
+    """The temporary file ``path`` is written to before its rename; a job killed mid-write
+    (SIGKILL, power loss) leaves one behind, named by its pid: remove those first, so that the
+    rerun leaves exactly the files a clean run does."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
 def write_table(frame: pl.DataFrame | pl.LazyFrame, table: Table, path: str | Path) -> Path:
     """Write ``frame`` as ``table`` to ``path`` (sorted by the key, zstd, atomic rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(path)
     data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     data = conform(data, table).sort(list(table.key), maintain_order=True, nulls_last=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     data.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
     os.replace(tmp, path)
+    return path
+
+
+def write_table_parts(
+    parts: Iterable[pl.DataFrame | pl.LazyFrame], table: Table, path: str | Path
+) -> Path:
+    """Write a table too large to sort in memory at once, one part at a time (zstd, atomic
+    rename, as :func:`write_table`). Each part is sorted by the key; the caller gives the parts
+    in key order (every row of a part sorts after the previous part's rows), so the file holds
+    the rows sorted by the key and the same parts always give the same bytes. Only one part is
+    in memory at a time."""
+    path = Path(path)
+    tmp = _temporary(path)
+    writer: pq.ParquetWriter | None = None
+    try:
+        for part in itertools.chain(parts, [table.empty()]):  # the empty one: a file anyway
+            data = part.collect() if isinstance(part, pl.LazyFrame) else part
+            data = conform(data, table).sort(list(table.key), maintain_order=True, nulls_last=True)
+            arrow = data.to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(
+                    tmp, arrow.schema, compression="zstd", compression_level=1
+                )
+            if data.height:
+                writer.write_table(arrow)
+        assert writer is not None
+        writer.close()
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -41,10 +84,9 @@ def write_table_csv(frame: pl.DataFrame, table: Table, path: str | Path) -> Path
     """Write ``frame`` as ``table`` to a CSV (sorted by the key, lists joined by '; ', atomic
     rename): the same rows as its Parquet, for a spreadsheet."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(path)
     data = conform(frame, table).sort(list(table.key), maintain_order=True, nulls_last=True)
     data = data.with_columns(pl.col(pl.List(pl.String)).list.join("; "))
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     data.write_csv(tmp)
     os.replace(tmp, path)
     return path

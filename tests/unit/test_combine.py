@@ -44,3 +44,20 @@ def test_cross_shard_duplicates_are_settled_like_in_shard_ones(tmp_path: Path) -
         ("china", 10, 1),
         ("world", 10, 1),
     ]
+
+
+def test_tables_written_in_record_id_parts_equal_one_piece(tmp_path: Path, monkeypatch) -> None:
+    files = {
+        str(wos_plain_file(tmp_path / f"{i}.txt", range(i * 7, i * 7 + 9))): ["world"]
+        for i in range(4)
+    }
+    shards = [dict(list(files.items())[:2]), dict(list(files.items())[2:])]
+    whole = _run(tmp_path / "whole", shards)
+    monkeypatch.setattr("collabscope.combine.PART_BYTES", 1)  # one part per few records
+    parts = _run(tmp_path / "parts", shards)
+    for table in (schemas.RECORDS, *schemas.CHILD_TABLES):
+        assert parts[table.name].equals(whole[table.name]), table.name
+        keys = parts[table.name].select(table.key)
+        assert keys.equals(keys.sort(table.key)), table.name
+    assert whole["records"].height == 30  # ids 0-29, those of overlapping files once
+    assert whole["addresses"].height == 30

@@ -20,7 +20,13 @@ def write_config(directory: Path, datasets: dict, **extra: object) -> Path:
 
 def snakemake(directory: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the project's workflow in ``directory`` with its config.yaml."""
-    command = [
+    command = snakemake_command(directory, *args)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=directory)
+
+
+def snakemake_command(directory: Path, *args: str) -> list[str]:
+    """The command line that runs the project's workflow in ``directory``."""
+    return [
         sys.executable,
         "-m",
         "snakemake",
@@ -32,7 +38,6 @@ def snakemake(directory: Path, *args: str, timeout: int = 600) -> subprocess.Com
         str(directory / "config.yaml"),
         *args,
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=directory)
 
 
 def planned_jobs(output: str) -> dict[str, int]:

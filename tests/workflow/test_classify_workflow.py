@@ -44,8 +44,9 @@ def _run(directory: Path, *args: str, study=None, classify=None):
 def test_editing_periods_reruns_only_the_indicators(built: Path) -> None:
     periods = [*PERIODS[:1], {"label": "2011-2015", "first": 2011, "last": 2015}]
     plan = planned_jobs(_run(built, "-n", study={"periods": periods}).stdout)
-    # The report states the study's periods, so it follows.
-    assert plan == {"compute_indicators": 1, "render_report": 1, "all": 1}
+    # The report states the study's periods, so it follows; so does the comparison with the
+    # previous run, which holds the indicator values.
+    assert plan == {"compute_indicators": 1, "compare_runs": 1, "render_report": 1, "all": 1}
 
 
 def test_editing_focal_countries_reruns_only_classification_and_indicators(built: Path) -> None:
@@ -55,6 +56,7 @@ def test_editing_focal_countries_reruns_only_classification_and_indicators(built
     assert plan == {
         "classify_papers": 1,
         "compute_indicators": 1,
+        "compare_runs": 1,
         "build_pool": 1,
         "draw_sample": 1,
         "write_invitations": 1,
@@ -65,8 +67,15 @@ def test_editing_focal_countries_reruns_only_classification_and_indicators(built
 
 def test_editing_the_lead_rule_reruns_only_classification_and_indicators(built: Path) -> None:
     plan = planned_jobs(_run(built, "-n", classify={"lead_rule": "reprint"}).stdout)
-    # The report shows the classes and names the rule in its definitions, so it follows.
-    assert plan == {"classify_papers": 1, "compute_indicators": 1, "render_report": 1, "all": 1}
+    # The indicators move, so the comparison with the previous run follows; the report shows
+    # the classes and names the rule in its definitions.
+    assert plan == {
+        "classify_papers": 1,
+        "compute_indicators": 1,
+        "compare_runs": 1,
+        "render_report": 1,
+        "all": 1,
+    }
 
 
 def test_an_unknown_citing_dataset_fails_naming_it(built: Path) -> None:

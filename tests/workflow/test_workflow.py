@@ -137,6 +137,7 @@ def test_adding_an_export_reruns_only_its_shard(tmp_path: Path) -> None:
         **SAMPLING_JOBS,
         "classify_papers": 1,
         "compute_indicators": 1,
+        "compare_runs": 1,
         "all": 1,
     }
     shard = shard_of(str(new.relative_to(tmp_path)), shards)
@@ -172,6 +173,7 @@ def test_changing_the_country_policy_reruns_only_normalisation(tmp_path: Path) -
         **SAMPLING_JOBS,
         "classify_papers": 1,
         "compute_indicators": 1,
+        "compare_runs": 1,
         "render_report": 1,
         "all": 1,
     }
@@ -199,6 +201,7 @@ def test_editing_the_overrides_reruns_only_normalisation(tmp_path: Path) -> None
         **SAMPLING_JOBS,
         "classify_papers": 1,
         "compute_indicators": 1,
+        "compare_runs": 1,
         "render_report": 1,
         "all": 1,
     }
@@ -231,6 +234,7 @@ def test_ten_thousand_files_plan_one_job_per_shard(tmp_path: Path) -> None:
         **SAMPLING_JOBS,
         "classify_papers": 1,
         "compute_indicators": 1,
+        "compare_runs": 1,
         "all": 1,
     }
 

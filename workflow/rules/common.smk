@@ -164,3 +164,9 @@ def qualitative_report_inputs(wildcards):
     if not QUALITATIVE_ON:
         return {}
     return {f"qualitative_{t.name}": QUALITATIVE_FILES[t.name] for t in schemas.QUALITATIVE_TABLES}
+
+
+# What changed since the previous run (workflow/rules/changes.smk).
+CHANGES_CODE = code_version([SRC / "changes.py", SRC / "schemas.py", SRC / "tableio.py"])
+CHANGES_TABLE = "results/changes/changes.parquet"
+CHANGES_STATE = "results/changes/state"

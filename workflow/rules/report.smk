@@ -25,6 +25,7 @@ rule render_report:
         **CLASSIFIED,
         **{name: path for name, path in INDICATOR_FILES.items() if not name.endswith("_csv")},
         sampling_summary="results/sampling/summary.csv",
+        changes=CHANGES_TABLE,
     output:
         html=report("results/report/index.html", caption="../report/index.rst", category="Report"),
         markdown=report("results/report/report.md", caption="../report/markdown.rst", category="Report"),
@@ -46,6 +47,8 @@ rule render_report:
         code=REPORT_CODE,
     log:
         "logs/render_report/render_report.log",
+    benchmark:
+        "benchmarks/render_report/render_report.tsv"
     conda:
         "../../environment.yml"
     script:

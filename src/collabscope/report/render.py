@@ -33,6 +33,7 @@ from markupsafe import Markup
 
 from collabscope import __version__
 from collabscope.report import indicator_sections, qualitative, sections
+from collabscope.report.changes import changes_sections
 from collabscope.report.model import Column, ReportContext, TableBlock
 
 FIGURES = (  # files under figures/, .png and .svg
@@ -222,6 +223,7 @@ def build_context(
             sections.accounting_section(tables),
             sections.inputs_section(tables, config),
             sections.software_section(),
+            *changes_sections(tables),  # issue 7: what changed since the previous run
         ),
     )
 
