@@ -327,6 +327,10 @@ def test_full_and_fractional_credit(study, country_tables):
     assert classes[("usa_led", "CHN+GBR")]["credit_fractional"] == pytest.approx(2 / 3)
     assert classes[("eng_sct", "CHN")]["credit_full"] == 0.0
     assert classes[("two_depts", "CHN")]["credit_fractional"] == 1.0
+    # A paper without both countries is no pair paper, whatever its China or UK credit.
+    assert classes[("two_depts", "CHN+GBR")]["participated"] is False
+    assert classes[("two_depts", "CHN+GBR")]["credit_fractional"] == 0.0
+    assert classes[("eng_sct", "CHN+GBR")]["credit_fractional"] == 0.0
     sums = credit.group_by("record_id").agg(pl.col("credit_fractional").sum())
     assert sums["credit_fractional"].to_list() == pytest.approx([1.0] * sums.height)
     assert "no_address" not in credit["record_id"].to_list()

@@ -346,9 +346,15 @@ def with_credit(classes: pl.LazyFrame, credit: pl.LazyFrame, focal: Sequence[str
         share = pl.when(pl.col("focal") == country).then(parts[country]).otherwise(share)
     name = pair_name(focal)
     if name:
+        # Only a paper with both countries is a pair paper: a China-only paper has China's
+        # credit but none as a China–UK paper.
         share = (
             pl.when(pl.col("focal") == name)
-            .then(parts[focal[0]] + parts[focal[1]])
+            .then(
+                pl.when(pl.col("participated"))
+                .then(parts[focal[0]] + parts[focal[1]])
+                .otherwise(0.0)
+            )
             .otherwise(share)
         )
     return frame.with_columns(
