@@ -16,7 +16,7 @@ def test_misspelt_keys_are_named_with_a_suggestion() -> None:
     )
     assert problems == [
         "config top level: unknown key 'prase' (did you mean 'parse'?); known keys: classify, "
-        "datasets, merge, normalise, parse, sampling, study",
+        "datasets, merge, normalise, parse, qualitative, sampling, study",
         "config datasets.x: unknown key 'querry' (did you mean 'query'?); known keys: "
         "description, exports, query",
     ]

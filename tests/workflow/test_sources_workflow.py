@@ -107,6 +107,7 @@ def test_mixed_sources_run_end_to_end(tmp_path: Path) -> None:
         "merge_works": 1,
         "classify_papers": 1,
         "compute_indicators": 1,
+        "compare_runs": 1,
         "build_pool": 1,
         "draw_sample": 1,
         "write_invitations": 1,
