@@ -10,8 +10,8 @@ in a child process with POLARS_MAX_THREADS=2 and prints wall time and the child'
     python bench/indicators.py                  # 2,000,000 records
     python bench/indicators.py --n 100000 --keep /tmp/bench-indicators
 
-Measured on 2026-11-23, 2,000,000 records, machine quiet (load 1.3-1.8 on 2 cores), three
-runs: both stages 39.3 / 40.1 / 40.5 s wall (target 60 s), CPU 65-67 s; peak RSS 9.4 GB,
+Measured on 2026-11-23, 2,000,000 records, machine quiet (load 1.3-1.8 on 2 cores), two
+runs: both stages 39.3 and 40.5 s wall (target 60 s), CPU 65-67 s; peak RSS 9.4 GB,
 reached during classification.
 """
 
