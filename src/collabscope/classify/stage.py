@@ -363,9 +363,9 @@ def compute_indicators(
         "lead_rules": ind.lead_rules(classes, disagreements, membership, periods, focal),
     }
     # One at a time: collected together, every indicator's slices were in memory at once.
-    collected = {name: frame.collect() for name, frame in frames.items()}
     rows = {"citation_links": links.height}
-    for name, frame in collected.items():
+    for name, lazy in frames.items():
+        frame = lazy.collect()
         table = schemas.INDICATOR_BY_NAME[name]
         write_table(frame, table, outputs[name])
         write_table_csv(frame, table, outputs[f"{name}_csv"])
