@@ -17,6 +17,7 @@ from collabscope.classify.papers import (
 )
 from collabscope.classify.papers import (
     country_credit,
+    institution_key,
     lead_addresses,
     lead_disagreements,
     record_profile,
@@ -146,11 +147,9 @@ def classify_papers(
                 "record_id",
                 "address_pos",
                 "kind",
-                "raw",
-                "organisation",
                 "country",
-                "institution_id",
                 "is_transnational",
+                institution_key(),
             ),
             index,
         ),
