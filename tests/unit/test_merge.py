@@ -195,3 +195,33 @@ def test_primary_follows_the_source_order() -> None:
     out = merge_works(_records(RECORDS[:2]), _authors(AUTHORS), _funding([]), ["scopus", "wos"], {})
     assert set(out["record_works"]["work_id"]) == {"2-s2.0-1"}
     assert out["work_fields"].filter(pl.col("field") == "funding").height == 0
+
+
+def test_records_of_one_source_are_never_matched() -> None:
+    # Two WoS papers with one title, year, first author and even DOI (a WoS preface holding
+    # its issue's article DOI): the UT is WoS's identity, so they stay two papers.
+    title = "Teacher education in China and England: a comparison"
+    records = [
+        {"record_id": "WOS:7", "source": "wos", "title": title, "doi": "10.1/q"},
+        {"record_id": "WOS:8", "source": "wos", "title": title, "doi": "10.1/q"},
+    ]
+    authors = {"WOS:7": "Li, Y", "WOS:8": "Li, Y"}
+    assert match_records(_records(records), _authors(authors)).height == 0
+    out = merge_works(_records(records), _authors(authors), _funding([]), ["wos", "scopus"], {})
+    assert out["record_works"].filter(pl.col("work_id") != pl.col("record_id")).height == 0
+
+
+def test_a_record_matching_two_of_one_source_matches_neither() -> None:
+    # A Scopus record with the title, year and author of two WoS papers would join both into
+    # one work through it: ambiguous, no match. The unambiguous OpenAlex pair still matches.
+    title = "Teacher education in China and England: a comparison"
+    records = [
+        {"record_id": "WOS:7", "source": "wos", "title": title},
+        {"record_id": "WOS:8", "source": "wos", "title": title},
+        {"record_id": "2-s2.0-7", "source": "scopus", "title": title},
+        {"record_id": "W7", "source": "openalex", "title": "Another paper on school leadership"},
+        {"record_id": "WOS:9", "source": "wos", "title": "Another paper on school leadership"},
+    ]
+    authors = {r["record_id"]: "Li, Y" for r in records}
+    pairs = match_records(_records(records), _authors(authors))
+    assert pairs.rows() == [("W7", "WOS:9", "title_year_author")]
