@@ -1404,14 +1404,26 @@ def policy_classes_section(
             "is_transnational",
         )
         .join(folds.lazy(), left_on="country_recorded", right_on="code", how="left")
-        .collect()
     )
-    records = scan_table(tables["records"], schemas.RECORDS).select(
-        "record_id", "year", "n_authors"
+    # Only a record with an address in a country some policy folds (a UK nation, Hong Kong,
+    # Macau, Taiwan) can change class; the others are not classified again (at 2,000,000
+    # records, classifying all of them four times took most of the report's 83 s).
+    foldable = (
+        addresses.filter(pl.col("folds_into").is_not_null()).select("record_id").unique().collect()
     )
-    links = scan_table(tables["author_address"], schemas.AUTHOR_ADDRESS)
-    current = scan_table(tables["paper_classes"], schemas.PAPER_CLASSES).select(
-        "record_id", "focal", "participated", "category"
+    addresses = addresses.join(foldable.lazy(), on="record_id", how="semi").collect()
+    records = (
+        scan_table(tables["records"], schemas.RECORDS)
+        .select("record_id", "year", "n_authors")
+        .join(foldable.lazy(), on="record_id", how="semi")
+    )
+    links = scan_table(tables["author_address"], schemas.AUTHOR_ADDRESS).join(
+        foldable.lazy(), on="record_id", how="semi"
+    )
+    current = (
+        scan_table(tables["paper_classes"], schemas.PAPER_CLASSES)
+        .select("record_id", "focal", "participated", "category")
+        .join(foldable.lazy(), on="record_id", how="semi")
     )
     keys = [*focal, *([data.pair] if data.pair else [])]
     rows: list[tuple[object, ...]] = []
