@@ -30,13 +30,29 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-def write_table(frame: pl.DataFrame | pl.LazyFrame, table: Table, path: str | Path) -> Path:
-    """Write ``frame`` as ``table`` to ``path`` (sorted by the key, zstd, atomic rename)."""
+def write_table(
+    frame: pl.DataFrame | pl.LazyFrame,
+    table: Table,
+    path: str | Path,
+    *,
+    row_group_rows: int | None = None,
+) -> Path:
+    """Write ``frame`` as ``table`` to ``path`` (sorted by the key, zstd, atomic rename).
+
+    ``row_group_rows``: rows per Parquet row group (default: Polars'). Small groups of a table
+    sorted by record_id let a reader that filters on a record_id range skip the others by
+    their statistics."""
     path = Path(path)
     tmp = _temporary(path)
     data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     data = conform(data, table).sort(list(table.key), maintain_order=True, nulls_last=True)
-    data.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
+    data.write_parquet(
+        tmp,
+        compression="zstd",
+        compression_level=1,
+        statistics=True,
+        row_group_size=row_group_rows,
+    )
     os.replace(tmp, path)
     return path
 
