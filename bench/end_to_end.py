@@ -156,23 +156,42 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="build the corpus already in the --keep folder again (the held-back file "
+        "goes back to held_back/ first) instead of generating one",
+    )
     args = parser.parse_args(argv)
 
     from collabscope.synth import generate_corpus
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="collabscope-e2e-"))
-    if work.exists() and any(work.iterdir()):
-        sys.exit(f"{work} is not empty")
     exports = work / "exports"
     start = time.perf_counter()
-    # One file more than asked for, held back for the refresh step (same seed: unique ids).
-    files = generate_corpus(
-        exports, args.records + args.per_file, args.per_file, seed=args.seed, fmt="plain"
-    )
-    extra = files.pop()
-    held_back = work / "held_back" / extra.name
-    held_back.parent.mkdir()
-    extra.rename(held_back)
+    if args.reuse:
+        # A corpus this script generated before (--keep), its results removed: generating
+        # 2,000,000 records takes longer than building them.
+        held = sorted((work / "held_back").glob("*.txt"))
+        if not exports.is_dir() or len(held) != 1:
+            sys.exit(f"--reuse: {work} holds no corpus written by this script")
+        held_back = held[0]
+        files = sorted(exports.glob("*.txt"))
+        args.records = len(files) * args.per_file
+        for name in ("results", "logs", "benchmarks", ".snakemake", "overrides.csv"):
+            target = work / name
+            shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    else:
+        if work.exists() and any(work.iterdir()):
+            sys.exit(f"{work} is not empty")
+        # One file more than asked for, held back for the refresh step (same seed: unique ids).
+        files = generate_corpus(
+            exports, args.records + args.per_file, args.per_file, seed=args.seed, fmt="plain"
+        )
+        extra = files.pop()
+        held_back = work / "held_back" / extra.name
+        held_back.parent.mkdir()
+        extra.rename(held_back)
     size_mb = sum(f.stat().st_size for f in files) / 1e6
     shards = args.shards or max(2, math.ceil(size_mb / 40))
     print(
@@ -214,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
 
     held_back.rename(exports / held_back.name)
     again, output, _ = snakemake(work, "--cores", str(args.cores))
+    (exports / held_back.name).rename(held_back)  # the corpus as generated, for --reuse
     print(
         f"one more {args.per_file}-record file: {again:.1f} s wall, {cpu_seconds(output):.1f} s "
         f"CPU, {job_count(output)} jobs ({100 * again / wall:.1f}% of the full build's wall "
