@@ -18,24 +18,26 @@ The issue's targets on a 2-core, 24 GB workstation: full build of 2,000,000 reco
 with peak RSS <= 8 GB; `snakemake -n` on 4,000 files <= 20 s; adding one file <= 5% of the
 full build's time.
 
-Measured (2026-11-23, issue-7-scale branch, 2 cores shared with other jobs: load average 11-13,
-so wall times are about 2.5x the CPU times; compare ratios and CPU seconds):
+Measured on 2026-11-24, 2,000,000 records in 4,000 files (10.3 GB), machine quiet (load
+average 1.2 before the build), one run each (`--reuse` of one generated corpus):
 
-- 200,000 records, 400 files (1.03 GB), 26 shards: full build 472.9 s wall, 178.4 s CPU of
-  all processes, 38 jobs, peak RSS 1,548 MB (build_tables 1,114 MB; before it wrote the
-  tables one record-id range at a time: 4,635 MB). Per stage, CPU s: parse_exports 73.8 (26
-  jobs), build_tables 20.7, normalise_addresses 5.8, compare_runs 4.9, merge_works 4.3,
-  classify_papers 4.2, render_report 4.0, compute_indicators 3.6, build_pool 2.6.
-  One more 500-record file: 13 jobs, 37.9% of the full build's wall time, 40.8% of its CPU.
-  A period edit plans compute_indicators, compare_runs, render_report; an institution override
-  plans no parse_exports or build_tables.
-- `snakemake -n`: 400 files 25.6 s wall; 4,000 one-record files in 258 shards (270 jobs):
-  5.9 s CPU, 52.5 s wall at load 15. About 9 s of every Snakemake start on this machine is
-  the SLURM executor plugin's `scontrol show config`, which waits for its 10 s timeout because
-  SLURM is installed here but its controller is stopped.
-- 2,000,000 records: not measured (generating the corpus alone ran at ~140 MB/min on the
-  shared machine). Scaling the 200,000-record CPU time by ten gives ~1,800 CPU s, ~15 min on
-  two idle cores: the 10-minute target is not met by this code.
+- Before this day's changes, 258 shards: full build 935.7 s wall, 1,635 s CPU, peak RSS
+  7,356 MB (build_pool). Snakemake's own process used about 0.7 of a core while the parse jobs
+  ran (see profiles/default), build_tables took 209 s, render_report 83 s, and 11,702 WoS
+  records had been merged into other papers' works by title (merge.py now matches across
+  sources only).
+- This code, 129 shards (about 80 MB each): full build **589.1 s wall** (target 600 s), 1,081 s
+  CPU of all processes, 141 jobs; peak RSS **5,815 MB** (compare_runs; target 8 GB). Per
+  stage, wall s (jobs run one after another except the parse jobs, two at a time):
+  parse_exports 664.9 summed over 129 jobs (8.8 s the longest), build_tables 116.2,
+  render_report 29.0, normalise_addresses 26.2, merge_works 18.6, classify_papers 18.4,
+  compare_runs 16.1, compute_indicators 9.4, build_pool 7.7, normalise_funding 2.2.
+- `snakemake -n`: 3.5 s with nothing built (141 jobs), 3.9 s with everything built (target
+  20 s; SLURM's controller up, see .ci/run).
+- One more 500-record file: 253.5 s wall, 13 jobs, **43.0%** of the full build's wall time
+  (target 5%: not met). Every stage after parsing still reads and writes the whole corpus.
+- A period edit plans compute_indicators, compare_runs, render_report; an institution
+  override plans no parse_exports or build_tables.
 """
 
 from __future__ import annotations
@@ -151,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--records", type=int, default=2_000_000)
     parser.add_argument("--per-file", type=int, default=500)
     parser.add_argument(
-        "--shards", type=int, help="parse.shards (default: about one per 40 MB of exports)"
+        "--shards", type=int, help="parse.shards (default: about one per 80 MB of exports)"
     )
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
@@ -193,7 +195,9 @@ def main(argv: list[str] | None = None) -> None:
         held_back.parent.mkdir()
         extra.rename(held_back)
     size_mb = sum(f.stat().st_size for f in files) / 1e6
-    shards = args.shards or max(2, math.ceil(size_mb / 40))
+    # About 80 MB per shard: a parse job pays ~0.5 s to start Python and import, a quarter of
+    # a 40 MB shard's time (2,000,000 records in 258 shards: 2.9 s wall per job).
+    shards = args.shards or max(2, math.ceil(size_mb / 80))
     print(
         f"corpus: {args.records:,} records in {len(files):,} files, {size_mb:,.1f} MB "
         f"(generated in {time.perf_counter() - start:.1f} s); parse.shards = {shards}"
@@ -233,7 +237,6 @@ def main(argv: list[str] | None = None) -> None:
 
     held_back.rename(exports / held_back.name)
     again, output, _ = snakemake(work, "--cores", str(args.cores))
-    (exports / held_back.name).rename(held_back)  # the corpus as generated, for --reuse
     print(
         f"one more {args.per_file}-record file: {again:.1f} s wall, {cpu_seconds(output):.1f} s "
         f"CPU, {job_count(output)} jobs ({100 * again / wall:.1f}% of the full build's wall "
@@ -251,6 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     (work / "config.yaml").write_text(yaml.safe_dump({**config, **overrides}))
     print(f"an institution override plans: {planned(snakemake(work, '-n')[1])}")
     (work / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=True))
+    (exports / held_back.name).rename(held_back)  # the corpus as generated, for --reuse
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 
