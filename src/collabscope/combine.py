@@ -25,8 +25,10 @@ log = logging.getLogger(__name__)
 # record-id range at a time, so that memory follows the part, not the corpus: about this many
 # bytes of compressed shard files per part. On the 200,000-record bench corpus (26 shards)
 # build_tables peaked at 4.6 GB in one piece, 2.2 GB with 48 MB parts, 1.5 GB with 32 MB and
-# 0.8 GB with 8 MB parts, for 20-28 s of CPU either way (each part rescans the id column).
-PART_BYTES = 32 * 2**20
+# 0.8 GB with 8 MB parts, for 20-28 s of CPU either way. At 2,000,000 records (129 shards,
+# shard row groups skipped by range, parts encoded while the next is read): 115 s and 2.8 GB
+# with 32 MB parts, 102 s and 4.2 GB with 64 MB (each part has a fixed cost per shard).
+PART_BYTES = 64 * 2**20
 
 
 class DatasetSpec(TypedDict, total=False):
