@@ -32,8 +32,12 @@ average 1.2 before the build), one run each (`--reuse` of one generated corpus):
   parse_exports 664.9 summed over 129 jobs (8.8 s the longest), build_tables 116.2,
   render_report 29.0, normalise_addresses 26.2, merge_works 18.6, classify_papers 18.4,
   compare_runs 16.1, compute_indicators 9.4, build_pool 7.7, normalise_funding 2.2.
+- Again with 64 MB build_tables parts (combine.py): full build **594.8 s**, 1,068 s CPU, peak
+  RSS 5,861 MB, build_tables 108.5 s; one more file 256.6 s (43.1%). This run included the
+  ~9 s wait described next (SLURM's controller was down).
 - `snakemake -n`: 3.5 s with nothing built (141 jobs), 3.9 s with everything built (target
-  20 s; SLURM's controller up, see .ci/run).
+  20 s); 13.2 and 12.8 s when SLURM is installed but its controller is down: the SLURM
+  executor plugin waits for `scontrol show config` at every Snakemake start.
 - One more 500-record file: 253.5 s wall, 13 jobs, **43.0%** of the full build's wall time
   (target 5%: not met). Every stage after parsing still reads and writes the whole corpus.
 - A period edit plans compute_indicators, compare_runs, render_report; an institution
