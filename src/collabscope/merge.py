@@ -168,27 +168,21 @@ def match_records(records: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.DataFr
 
 def _unambiguous(pairs: pl.DataFrame, sources: pl.DataFrame) -> pl.DataFrame:
     """The pairs without a record that matches two records of one other source: a Scopus
-    record matching two WoS records would join two papers into one work through it."""
+    record matching two WoS records would join two papers into one work through it. (Every
+    pair is ordered: ``record_id`` < ``other_id``.)"""
     ends = pl.concat(
         [
             pairs.select("record_id", end="other_id"),
             pairs.select(record_id="other_id", end="record_id"),
         ]
     ).join(sources.rename({"record_id": "end", "source": "end_source"}), on="end")
-    ambiguous = (
-        ends.filter(pl.len().over("record_id", "end_source") > 1)
-        .select("record_id", "end")
-        .unique()
+    ambiguous = ends.filter(pl.len().over("record_id", "end_source") > 1).select(
+        record_id=pl.min_horizontal("record_id", "end"),
+        other_id=pl.max_horizontal("record_id", "end"),
     )
     if ambiguous.height:
-        log.info("matches dropped as ambiguous: %d", ambiguous.height)
-    return pairs.join(
-        ambiguous.rename({"end": "other_id"}), on=["record_id", "other_id"], how="anti"
-    ).join(
-        ambiguous.rename({"record_id": "other_id", "end": "record_id"}),
-        on=["record_id", "other_id"],
-        how="anti",
-    )
+        log.info("matches dropped as ambiguous: %d", ambiguous.unique().height)
+    return pairs.join(ambiguous, on=["record_id", "other_id"], how="anti")
 
 
 def _titles_agree(pairs: pl.DataFrame, keyed: pl.DataFrame) -> pl.DataFrame:
