@@ -31,6 +31,11 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
+def _in_key_order(data: pl.DataFrame, table: Table) -> pl.DataFrame:
+    """``data`` conformed to ``table`` and sorted by its key: the same rows, the same bytes."""
+    return conform(data, table).sort(list(table.key), maintain_order=True, nulls_last=True)
+
+
 def write_table(
     frame: pl.DataFrame | pl.LazyFrame,
     table: Table,
@@ -46,7 +51,7 @@ def write_table(
     path = Path(path)
     tmp = _temporary(path)
     data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-    data = conform(data, table).sort(list(table.key), maintain_order=True, nulls_last=True)
+    data = _in_key_order(data, table)
     data.write_parquet(
         tmp,
         compression="zstd",
@@ -77,10 +82,7 @@ def write_table_parts(
         with ThreadPoolExecutor(max_workers=1) as encoder:
             for part in itertools.chain(parts, [table.empty()]):  # the empty one: a file anyway
                 data = part.collect() if isinstance(part, pl.LazyFrame) else part
-                data = conform(data, table).sort(
-                    list(table.key), maintain_order=True, nulls_last=True
-                )
-                arrow = data.to_arrow()
+                arrow = _in_key_order(data, table).to_arrow()
                 del data
                 if writer is None:
                     writer = pq.ParquetWriter(
@@ -115,8 +117,7 @@ def write_table_csv(frame: pl.DataFrame, table: Table, path: str | Path) -> Path
     rename): the same rows as its Parquet, for a spreadsheet."""
     path = Path(path)
     tmp = _temporary(path)
-    data = conform(frame, table).sort(list(table.key), maintain_order=True, nulls_last=True)
-    data = data.with_columns(pl.col(pl.List(pl.String)).list.join("; "))
+    data = _in_key_order(frame, table).with_columns(pl.col(pl.List(pl.String)).list.join("; "))
     data.write_csv(tmp)
     os.replace(tmp, path)
     return path
