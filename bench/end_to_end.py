@@ -129,11 +129,15 @@ def _number(value: str) -> float:
     return float(value) if value not in ("", "NA", "-") else 0.0
 
 
-def stage_table(benchmarks: Path) -> list[tuple[str, int, float, float, float, float]]:
+def stage_table(
+    benchmarks: Path, since: float = 0.0
+) -> list[tuple[str, int, float, float, float, float]]:
     """(rule, jobs, summed s, longest s, summed CPU s, peak RSS MB) from
-    benchmarks/<rule>/*.tsv."""
+    benchmarks/<rule>/*.tsv (those written after ``since``, a time.time())."""
     rows: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
     for path in sorted(benchmarks.glob("*/*.tsv")):
+        if path.stat().st_mtime < since:
+            continue
         with open(path, newline="") as handle:
             for row in csv.DictReader(handle, delimiter="\t"):
                 rows[path.parent.name].append(
@@ -150,6 +154,15 @@ def stage_table(benchmarks: Path) -> list[tuple[str, int, float, float, float, f
         )
         for rule, jobs in rows.items()
     ]
+
+
+def print_stages(benchmarks: Path, since: float = 0.0) -> None:
+    print(
+        f"{'stage (rule)':<22}{'jobs':>6}{'summed s':>11}{'longest s':>11}{'CPU s':>9}"
+        f"{'peak RSS MB':>13}"
+    )
+    for rule, jobs, total, longest, rule_cpu, rss in stage_table(benchmarks, since):
+        print(f"{rule:<22}{jobs:>6}{total:>11.1f}{longest:>11.1f}{rule_cpu:>9.1f}{rss:>13,.0f}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -228,24 +241,21 @@ def main(argv: list[str] | None = None) -> None:
         f"records/s), {cpu:.1f} s CPU of all its processes, {job_count(output)} jobs; peak RSS "
         f"of the largest process {peak_mb:,.0f} MB; after it: {load()}"
     )
-    print(
-        f"{'stage (rule)':<22}{'jobs':>6}{'summed s':>11}{'longest s':>11}{'CPU s':>9}"
-        f"{'peak RSS MB':>13}"
-    )
-    for rule, jobs, total, longest, rule_cpu, rss in stage_table(work / "benchmarks"):
-        print(f"{rule:<22}{jobs:>6}{total:>11.1f}{longest:>11.1f}{rule_cpu:>9.1f}{rss:>13,.0f}")
+    print_stages(work / "benchmarks")
     print("(Snakemake samples a job's CPU time: short jobs and thread pools may be under-counted)")
 
     noop, output, _ = snakemake(work, "-n")
     print(f"snakemake -n, everything built: {noop:.1f} s, {job_count(output)} jobs to do")
 
     held_back.rename(exports / held_back.name)
+    refresh_start = time.time()
     again, output, _ = snakemake(work, "--cores", str(args.cores))
     print(
         f"one more {args.per_file}-record file: {again:.1f} s wall, {cpu_seconds(output):.1f} s "
         f"CPU, {job_count(output)} jobs ({100 * again / wall:.1f}% of the full build's wall "
         f"time, {100 * cpu_seconds(output) / cpu:.1f}% of its CPU time); {load()}"
     )
+    print_stages(work / "benchmarks", since=refresh_start)
 
     # Edits that must rerun no parsing (dry runs: the plan, not the time).
     periods = [{"label": "2001–2010", "first": 2001, "last": 2010}]

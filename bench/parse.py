@@ -44,8 +44,9 @@ def _combine_job(args: tuple[list[str], str, int]) -> tuple[int, float]:
     os.environ["POLARS_MAX_THREADS"] = str(threads)  # the build_tables rule's threads
     from collabscope import schemas
     from collabscope.combine import combine_shards
+    from collabscope.tableio import table_path
 
-    outputs = {t.name: str(Path(out_dir) / f"{t.name}.parquet") for t in schemas.CANONICAL_TABLES}
+    outputs = {t.name: str(table_path(out_dir, t)) for t in schemas.CANONICAL_TABLES}
     start = time.perf_counter()
     combine_shards(shard_dirs, {"bench": {"exports": [], "description": ""}}, outputs)
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter() - start

@@ -2,33 +2,25 @@
 
 Deduplication across shards follows the rule each shard applied inside itself: the first
 occurrence of a record id in (file path, line) order is the record; every later occurrence is a
-duplicate, counted against its own file in ``accounting``. Child tables (authorships, addresses,
-…) keep only the rows of the first occurrence.
+duplicate, counted against its own file in ``accounting``. ``records`` and its child tables
+(authorships, addresses, …) stay in the shards' files: a manifest lists them, and ``superseded``
+the later occurrences a shard holds, whose rows are not part of the tables. A new export file
+then changes one shard and these small tables, not a copy of the whole corpus.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TypedDict
 
 import polars as pl
 
 from collabscope import schemas
-from collabscope.tableio import scan_table, write_table, write_table_parts
+from collabscope.tableio import scan_table, write_parts_manifest, write_table
 
 log = logging.getLogger(__name__)
-
-# The record tables (records and its children, keyed by record_id first) are written one
-# record-id range at a time, so that memory follows the part, not the corpus: about this many
-# bytes of compressed shard files per part. On the 200,000-record bench corpus (26 shards)
-# build_tables peaked at 4.6 GB in one piece, 2.2 GB with 48 MB parts, 1.5 GB with 32 MB and
-# 0.8 GB with 8 MB parts, for 20-28 s of CPU either way. At 2,000,000 records (129 shards,
-# shard row groups skipped by range, parts encoded while the next is read): 115 s and 2.8 GB
-# with 32 MB parts, 102 s and 4.2 GB with 64 MB (each part has a fixed cost per shard).
-PART_BYTES = 64 * 2**20
 
 
 class DatasetSpec(TypedDict, total=False):
@@ -40,12 +32,12 @@ class DatasetSpec(TypedDict, total=False):
 def _scan_shards(shard_dirs: Sequence[Path], table: schemas.Table) -> pl.LazyFrame:
     frames = [
         scan_table(Path(d) / f"{table.name}.parquet", table).with_columns(
-            _shard=pl.lit(i, dtype=pl.Int32)
+            _shard=pl.lit(Path(d).name, dtype=pl.String)
         )
-        for i, d in enumerate(shard_dirs)
+        for d in shard_dirs
     ]
     if not frames:
-        return table.empty().lazy().with_columns(_shard=pl.lit(0, dtype=pl.Int32))
+        return table.empty().lazy().with_columns(_shard=pl.lit("", dtype=pl.String))
     return pl.concat(frames, how="vertical")
 
 
@@ -56,38 +48,32 @@ def combine_shards(
 ) -> dict[str, int]:
     """Stage function: write every canonical table; return a few counts for the log."""
     dirs = [Path(d) for d in shard_dirs]
-    occurrences = _scan_shards(dirs, schemas.RECORDS)
-    first = (
-        occurrences.select("record_id", "source_file", "source_line", "_shard")
-        .sort("source_file", "source_line", "_shard")
-        .unique("record_id", keep="first", maintain_order=True)
-        .select("record_id", "_shard")
+    occurrences = (
+        _scan_shards(dirs, schemas.RECORDS)
+        .select("record_id", "source_file", "source_line", "_shard")
         .collect()
     )
-    kept = first.lazy()
-    # Usually no record occurs in two shards: then every shard row is kept as it is.
-    n_occurrences = occurrences.select(pl.len()).collect().item()
-    everything_kept = first.height == n_occurrences
-
-    def kept_rows(frame: pl.LazyFrame) -> pl.LazyFrame:
-        if not everything_kept:
-            frame = frame.join(kept, on=["record_id", "_shard"], how="semi")
-        return frame.drop("_shard")
-
-    ids = first.get_column("record_id").sort()
-    for table in (schemas.RECORDS, *schemas.CHILD_TABLES):
-        size = sum((d / f"{table.name}.parquet").stat().st_size for d in dirs)
-        n_parts = max(1, math.ceil(size / PART_BYTES))
-        scan = occurrences if table is schemas.RECORDS else _scan_shards(dirs, table)
-        parts = (kept_rows(part) for part in _id_range_parts(scan, ids, n_parts))
-        write_table_parts(parts, table, outputs[table.name])
+    # A shard keeps one occurrence of an id; another shard's file may hold it first.
+    superseded = (
+        occurrences.sort("source_file", "source_line", "_shard")
+        .filter(~pl.col("record_id").is_first_distinct())
+        .rename({"_shard": "shard"})
+    )
+    write_table(superseded, schemas.SUPERSEDED, outputs["superseded"])
+    for table in schemas.PART_TABLES:
+        write_parts_manifest(
+            table,
+            [d / f"{table.name}.parquet" for d in dirs],
+            outputs["superseded"],
+            outputs[table.name],
+        )
 
     # Occurrences a shard kept that another shard's file holds first: duplicates of their file.
     cross_duplicates = (
-        occurrences.join(kept, on=["record_id", "_shard"], how="anti")
-        .group_by("source_file")
+        superseded.group_by("source_file")
         .agg(moved=pl.len().cast(pl.Int64))
         .rename({"source_file": "file"})
+        .lazy()
     )
     accounting = (
         _scan_shards(dirs, schemas.ACCOUNTING)
@@ -113,29 +99,13 @@ def combine_shards(
         outputs["datasets"],
     )
     counts = {
-        "records": first.height,
+        "records": occurrences.height - superseded.height,
         "files": accounting.height,
         "duplicates": int(accounting["duplicates"].sum()),
         "quarantined": int(accounting["quarantined"].sum()),
     }
     log.info("canonical tables: %s", counts)
     return counts
-
-
-def _id_range_parts(frame: pl.LazyFrame, ids: pl.Series, n_parts: int) -> Iterator[pl.LazyFrame]:
-    """``frame`` cut into ``n_parts`` consecutive record_id ranges of about equal record counts
-    (``ids``: every record id, sorted), in record_id order."""
-    bounds = [ids[len(ids) * i // n_parts] for i in range(1, n_parts)] if len(ids) else []
-    bounds = sorted(set(bounds))
-    for low, high in zip([None, *bounds], [*bounds, None], strict=True):
-        part = frame
-        if low is not None:
-            part = part.filter(pl.col("record_id") >= low)
-        if high is not None:
-            part = part.filter(pl.col("record_id") < high)
-        elif low is not None:  # a null id sorts last: the last part keeps it
-            part = frame.filter((pl.col("record_id") >= low) | pl.col("record_id").is_null())
-        yield part
 
 
 def _check_accounting(accounting: pl.DataFrame) -> None:

@@ -271,6 +271,20 @@ ACCOUNTING = Table(
     ),
 )
 
+SUPERSEDED = Table(
+    "superseded",
+    ("shard", "record_id"),
+    "record occurrences a parse shard kept whose id an earlier file in another shard holds "
+    "(duplicates across shards, counted in accounting.duplicates of their file): their rows in "
+    "that shard's record tables are not part of the canonical tables",
+    (
+        ("shard", STR, "parse shard (the directory under results/shards/)"),
+        ("record_id", STR, "records.record_id"),
+        ("source_file", STR, "export file of the superseded occurrence"),
+        ("source_line", INT, "its first line (1-based)"),
+    ),
+)
+
 DATASETS = Table(
     "datasets",
     ("dataset",),
@@ -424,6 +438,7 @@ CANONICAL_TABLES: tuple[Table, ...] = (
     QUARANTINE,
     ACCOUNTING,
     DATASETS,
+    SUPERSEDED,
 )
 # Tables a parse shard writes (records carry their file and line; dataset_records is per shard).
 SHARD_TABLES: tuple[Table, ...] = (
@@ -439,6 +454,10 @@ SHARD_TABLES: tuple[Table, ...] = (
 )
 # Tables keyed by record_id whose rows follow the record's first occurrence.
 CHILD_TABLES: tuple[Table, ...] = (AUTHORSHIPS, ADDRESSES, AUTHOR_ADDRESS, FUNDING, REFERENCES)
+# The canonical tables held as their parse shards' files, less the superseded occurrences, and
+# listed by a manifest (tableio.write_parts_manifest) instead of copied into one file: at
+# 2,000,000 records they are 3 GB, and rewriting them took a one-file refresh two minutes.
+PART_TABLES: tuple[Table, ...] = (RECORDS, *CHILD_TABLES)
 
 BY_NAME = {table.name: table for table in (*CANONICAL_TABLES, *MERGE_TABLES)}
 # Tables of the normalisation stage (results/normalised/), each a canonical table plus columns.
@@ -875,6 +894,15 @@ def markdown() -> str:
         "Parquet files under `results/tables/`, one schema each, generated from",
         "`src/collabscope/schemas.py` by `python -m collabscope.schemas > docs/tables.md`.",
         "Rows are sorted by the key; files are zstd-compressed and written atomically.",
+        "",
+        "`records` and the tables keyed by its record_id (`authorships`, `addresses`,",
+        "`author_address`, `funding`, `references`) are not copied into one file: they are the",
+        "parse shards' files under `results/shards/`, listed by",
+        "`results/tables/<name>.parts.json`,",
+        "less the occurrences listed in `superseded` (duplicates of a record another shard holds",
+        "first). Read one as a single table with",
+        '`collabscope.tableio.scan_table("results/tables/records.parts.json", schemas.RECORDS)`;',
+        "`.collect()` it, or `.sink_parquet(...)` it to one file. Each part is sorted by the key.",
         "",
     ]
     for table in (*CANONICAL_TABLES, *MERGE_TABLES):

@@ -3,22 +3,24 @@
 Every table is written sorted by its key, zstd-compressed (level 1: level 3 writes 40% slower
 for files 7% smaller), with statistics, through a temporary file renamed into place, so that a
 killed job never leaves a half-written table behind and the same rows always give the same
-bytes.
+bytes. A table too large to copy into one file (schemas.PART_TABLES) is a manifest listing its
+parts; :func:`scan_table` reads either as one table.
 """
 
 from __future__ import annotations
 
 import glob
 import itertools
+import json
 import os
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 
-from collabscope.schemas import Table, conform
+from collabscope.schemas import PART_TABLES, SUPERSEDED, Table, conform
+
+_PART_TABLE_NAMES = frozenset(table.name for table in PART_TABLES)
 
 
 def _temporary(path: Path) -> Path:
@@ -36,18 +38,8 @@ def _in_key_order(data: pl.DataFrame, table: Table) -> pl.DataFrame:
     return conform(data, table).sort(list(table.key), maintain_order=True, nulls_last=True)
 
 
-def write_table(
-    frame: pl.DataFrame | pl.LazyFrame,
-    table: Table,
-    path: str | Path,
-    *,
-    row_group_rows: int | None = None,
-) -> Path:
-    """Write ``frame`` as ``table`` to ``path`` (sorted by the key, zstd, atomic rename).
-
-    ``row_group_rows``: rows per Parquet row group (default: Polars'). Small groups of a table
-    sorted by record_id let a reader that filters on a record_id range skip the others by
-    their statistics."""
+def write_table(frame: pl.DataFrame | pl.LazyFrame, table: Table, path: str | Path) -> Path:
+    """Write ``frame`` as ``table`` to ``path`` (sorted by the key, zstd, atomic rename)."""
     path = Path(path)
     tmp = _temporary(path)
     data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
@@ -57,59 +49,88 @@ def write_table(
         compression="zstd",
         compression_level=1,
         statistics=True,
-        row_group_size=row_group_rows,
     )
     os.replace(tmp, path)
     return path
 
 
-def write_table_parts(
-    parts: Iterable[pl.DataFrame | pl.LazyFrame], table: Table, path: str | Path
-) -> Path:
-    """Write a table too large to sort in memory at once, one part at a time (zstd, atomic
-    rename, as :func:`write_table`). Each part is sorted by the key; the caller gives the parts
-    in key order (every row of a part sorts after the previous part's rows), so the file holds
-    the rows sorted by the key and the same parts always give the same bytes.
-
-    A part is encoded into the file by a second thread while the next one is collected and
-    sorted (pyarrow's encoder is single-threaded and releases the GIL: at 2,000,000 records it
-    took half of each part's time), so at most two parts are in memory."""
-    path = Path(path)
-    tmp = _temporary(path)
-    writer: pq.ParquetWriter | None = None
-    pending: Future[None] | None = None
-    try:
-        with ThreadPoolExecutor(max_workers=1) as encoder:
-            for part in itertools.chain(parts, [table.empty()]):  # the empty one: a file anyway
-                data = part.collect() if isinstance(part, pl.LazyFrame) else part
-                arrow = _in_key_order(data, table).to_arrow()
-                del data
-                if writer is None:
-                    writer = pq.ParquetWriter(
-                        tmp, arrow.schema, compression="zstd", compression_level=1
-                    )
-                if pending is not None:
-                    pending.result()  # in order, and an encoding error surfaces here
-                    pending = None
-                if arrow.num_rows:
-                    pending = encoder.submit(writer.write_table, arrow)
-            if pending is not None:
-                pending.result()
-        assert writer is not None
-        writer.close()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
 def scan_table(path: str | Path, table: Table) -> pl.LazyFrame:
-    """Scan a table written by :func:`write_table`, checking its schema."""
+    """Scan a table written by :func:`write_table`, or listed by :func:`write_parts_manifest`,
+    checking its schema."""
+    if str(path).endswith(PARTS_SUFFIX):
+        return _scan_parts(Path(path), table)
     frame = pl.scan_parquet(path)
     found = frame.collect_schema()
     if found != table.schema:
         raise ValueError(f"{path}: schema differs from {table.name}: {found} != {table.schema}")
     return frame
+
+
+# A table held as several files (schemas.PART_TABLES): a JSON manifest names the files, in
+# order, and the table of the occurrences in them that are not part of the table.
+PARTS_SUFFIX = ".parts.json"
+
+
+def table_path(directory: str | Path, table: Table) -> Path:
+    """Where ``table`` is under ``directory``: its Parquet file, or its manifest when it is
+    held as parts."""
+    suffix = PARTS_SUFFIX if table.name in _PART_TABLE_NAMES else ".parquet"
+    return Path(directory) / f"{table.name}{suffix}"
+
+
+def write_parts_manifest(
+    table: Table, parts: Sequence[str | Path], superseded: str | Path, path: str | Path
+) -> Path:
+    """Write the manifest of ``table`` held as ``parts`` (each a Parquet file of the table, in
+    a directory named after its shard) less the rows of the record ids ``superseded`` (a
+    schemas.SUPERSEDED table) lists for that shard. Paths are stored relative to the
+    manifest, so a results directory can be moved; the same parts give the same bytes."""
+    path = Path(path)
+    names = [Path(part).parent.name for part in parts]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{table.name}: two parts in directories of one name: {sorted(names)}")
+    manifest = {
+        "table": table.name,
+        "parts": [os.path.relpath(part, path.parent) for part in parts],
+        "superseded": os.path.relpath(superseded, path.parent),
+    }
+    tmp = _temporary(path)
+    tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def _scan_parts(path: Path, table: Table) -> pl.LazyFrame:
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("table") != table.name:
+        raise ValueError(f"{path}: lists the parts of {manifest.get('table')!r}, not {table.name}")
+    parts = [path.parent / part for part in manifest["parts"]]
+    for part in parts:
+        found = pl.read_parquet_schema(part)
+        if pl.Schema(found) != table.schema:
+            raise ValueError(f"{part}: schema differs from {table.name} (listed by {path})")
+    superseded = (
+        scan_table(path.parent / manifest["superseded"], SUPERSEDED)
+        .select("shard", "record_id")
+        .collect()
+        .partition_by("shard", as_dict=True)
+    )
+    frames = []
+
+    # Runs of parts without superseded rows are one scan (Polars reads its files in parallel).
+    def has_superseded(part: Path) -> bool:
+        return (part.parent.name,) in superseded
+
+    for dropped, run in itertools.groupby(parts, key=has_superseded):
+        if not dropped:
+            frames.append(pl.scan_parquet(list(run)))
+            continue
+        for part in run:
+            ids = superseded[(part.parent.name,)].get_column("record_id")
+            frames.append(pl.scan_parquet(part).filter(~pl.col("record_id").is_in(ids.implode())))
+    if not frames:
+        return table.empty().lazy()
+    return pl.concat(frames, how="vertical")
 
 
 def write_table_csv(frame: pl.DataFrame, table: Table, path: str | Path) -> Path:

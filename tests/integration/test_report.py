@@ -26,6 +26,7 @@ import yaml
 from collabscope import schemas
 from collabscope.report import render
 from collabscope.report.model import Column, Section, table_block
+from collabscope.tableio import scan_table, table_path
 from tests.conftest import PROJECT
 from tests.integration import chromium
 from tests.workflow.helpers import snakemake
@@ -261,7 +262,7 @@ def test_unmatched_organisations_are_the_review_queue_most_records_first(run: Pa
 
 def test_workbook_and_markdown_hold_the_same_numbers(run: Path) -> None:
     report = run / "results" / "report"
-    records = pl.read_parquet(run / "results" / "tables" / "records.parquet")
+    records = _records(run / "results")
     members = pl.read_parquet(run / "results" / "tables" / "dataset_records.parquet")
     per_year = members.join(records.select("record_id", "year"), on="record_id").filter(
         pl.col("dataset") == "china_uk"
@@ -289,14 +290,18 @@ def test_workbook_and_markdown_hold_the_same_numbers(run: Path) -> None:
 # ---------------------------------------------------------------- markup in titles is text
 
 
+def _records(results: Path) -> pl.DataFrame:
+    return scan_table(table_path(results / "tables", schemas.RECORDS), schemas.RECORDS).collect()
+
+
 def _hostile_page(run: Path, out: Path) -> Path:
     """The real report plus a section listing the example's titles that hold markup: the way
     the indicator sections (highly cited papers) will show titles."""
     results = run / "results"
-    records = pl.read_parquet(results / "tables" / "records.parquet")
+    records = _records(results)
     hostile = records.filter(pl.col("title").str.contains("<", literal=True)).sort("record_id")
     inputs = {
-        n: results / "tables" / f"{n}.parquet"
+        n: table_path(results / "tables", schemas.BY_NAME[n])
         for n in ("datasets", "accounting", "quarantine", "records", "dataset_records")
     }
     inputs |= {
@@ -306,7 +311,7 @@ def _hostile_page(run: Path, out: Path) -> Path:
         "low_confidence": results / "review" / "affiliations_low_confidence.csv",
         "funder_review": results / "review" / "funders.csv",
         "countries": PROJECT / "resources" / "countries" / "countries.csv",
-        "author_address": results / "tables" / "author_address.parquet",
+        "author_address": table_path(results / "tables", schemas.AUTHOR_ADDRESS),
         "sampling_summary": results / "sampling" / "summary.csv",
     }
     inputs |= {t.name: results / "tables" / f"{t.name}.parquet" for t in schemas.CLASSIFIED_TABLES}
@@ -333,7 +338,7 @@ def _hostile_page(run: Path, out: Path) -> Path:
 
 
 def test_example_titles_with_markup_show_as_text(run: Path, tmp_path: Path) -> None:
-    records = pl.read_parquet(run / "results" / "tables" / "records.parquet")
+    records = _records(run / "results")
     hostile = records.filter(pl.col("title").str.contains("<", literal=True))
     assert hostile.height == 2
     assert any(SCRIPT_TITLE in t for t in hostile["title"])
@@ -502,7 +507,7 @@ def test_period_tables_equal_the_indicators(run: Path) -> None:
         pl.col("dataset") == "china_uk"
     )
     flagged = (
-        pl.read_parquet(results / "records.parquet")
+        _records(results.parent)
         .filter(pl.col("highly_cited").fill_null(False))
         .join(pair_papers, on="record_id", how="semi")
         .join(china_uk, on="record_id", how="semi")
@@ -558,7 +563,7 @@ def test_overall_citing_countries_are_counted_from_the_records(run: Path) -> Non
     members = pl.read_parquet(tables / "dataset_records.parquet").filter(
         pl.col("dataset") == "citing"
     )
-    years = pl.read_parquet(tables / "records.parquet").select("record_id", "year")
+    years = _records(tables.parent).select("record_id", "year")
     citing = members.join(years, on="record_id").filter(pl.col("year").is_not_null())
     credit = pl.read_parquet(tables / "country_credit.parquet")
     counts = (

@@ -15,6 +15,8 @@ import polars as pl
 import pytest
 import yaml
 
+from collabscope import schemas
+from collabscope.tableio import scan_table, table_path
 from tests.workflow.helpers import snakemake
 
 pytestmark = [pytest.mark.realdata, pytest.mark.workflow]
@@ -90,7 +92,11 @@ def test_each_work_has_the_countries_of_its_chosen_record(results: Path) -> None
 
 def test_outputs_count_each_dataset_s_works(results: Path) -> None:
     record_works = pl.read_parquet(results / "tables" / "record_works.parquet")
-    records = pl.read_parquet(results / "tables" / "records.parquet").select("record_id", "year")
+    records = (
+        scan_table(table_path(results / "tables", schemas.RECORDS), schemas.RECORDS)
+        .select("record_id", "year")
+        .collect()
+    )
     classes = pl.read_parquet(results / "tables" / "paper_classes.parquet")
     years = classes.filter(pl.col("focal") == "CHN").select(work_id="record_id", wyear="year")
     outputs = pl.read_parquet(results / "indicators" / "outputs.parquet").filter(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from collabscope import schemas
 from collabscope.combine import combine_shards
 from collabscope.parse.shard import parse_shard
+from collabscope.tableio import scan_table, table_path
 from tests.workflow.helpers import wos_plain_file
 
 
@@ -18,9 +21,13 @@ def _run(tmp_path: Path, shards: list[dict[str, list[str]]]) -> dict[str, pl.Dat
         out = tmp_path / "shards" / str(i)
         parse_shard(files, {t.name: out / f"{t.name}.parquet" for t in schemas.SHARD_TABLES})
         dirs.append(out)
-    outputs = {t.name: tmp_path / "tables" / f"{t.name}.parquet" for t in schemas.CANONICAL_TABLES}
+    outputs = {t.name: table_path(tmp_path / "tables", t) for t in schemas.CANONICAL_TABLES}
     combine_shards(dirs, {"world": {"exports": ["*"]}, "china": {"exports": ["*"]}}, outputs)
-    return {name: pl.read_parquet(path) for name, path in outputs.items()}
+    # Parts come in shard order, each sorted by the key: sorted, the tables of any split agree.
+    return {
+        t.name: scan_table(outputs[t.name], t).collect().sort(t.key, nulls_last=True)
+        for t in schemas.CANONICAL_TABLES
+    }
 
 
 def test_cross_shard_duplicates_are_settled_like_in_shard_ones(tmp_path: Path) -> None:
@@ -46,18 +53,47 @@ def test_cross_shard_duplicates_are_settled_like_in_shard_ones(tmp_path: Path) -
     ]
 
 
-def test_tables_written_in_record_id_parts_equal_one_piece(tmp_path: Path, monkeypatch) -> None:
+def test_part_tables_read_without_the_superseded_occurrences(tmp_path: Path) -> None:
     files = {
         str(wos_plain_file(tmp_path / f"{i}.txt", range(i * 7, i * 7 + 9))): ["world"]
         for i in range(4)
     }
-    shards = [dict(list(files.items())[:2]), dict(list(files.items())[2:])]
-    whole = _run(tmp_path / "whole", shards)
-    monkeypatch.setattr("collabscope.combine.PART_BYTES", 1)  # one part per few records
-    parts = _run(tmp_path / "parts", shards)
-    for table in (schemas.RECORDS, *schemas.CHILD_TABLES):
-        assert parts[table.name].equals(whole[table.name]), table.name
-        keys = parts[table.name].select(table.key)
-        assert keys.equals(keys.sort(table.key)), table.name
-    assert whole["records"].height == 30  # ids 0-29, those of overlapping files once
-    assert whole["addresses"].height == 30
+    shards = [dict(list(files.items())[2:]), dict(list(files.items())[:2])]
+    tables = _run(tmp_path / "run", shards)
+    assert tables["records"].height == 30  # ids 0-29, those of overlapping files once
+    for table in schemas.PART_TABLES:
+        keys = tables[table.name].select(table.key)
+        assert keys.n_unique() == keys.height, table.name
+    assert tables["addresses"].height == 30
+    assert tables["author_address"].select("record_id").n_unique() == 30
+    # Files 1 and 2 share ids 14-15 across the shards; file 1 (shard 1) is first by path.
+    superseded = tables["superseded"]
+    assert superseded.select("shard", "record_id").rows() == [
+        ("0", f"WOS:{14:015d}"),
+        ("0", f"WOS:{15:015d}"),
+    ]
+    assert superseded["source_file"].unique().to_list() == [str(tmp_path / "2.txt")]
+    kept = tables["records"].filter(pl.col("record_id") == f"WOS:{14:015d}")
+    assert kept["source_file"].to_list() == [str(tmp_path / "1.txt")]
+
+
+def test_a_results_directory_moved_elsewhere_still_reads(tmp_path: Path) -> None:
+    a = str(wos_plain_file(tmp_path / "a.txt", range(0, 6)))
+    _run(tmp_path / "run", [{a: ["world"]}])
+    shutil.move(tmp_path / "run", tmp_path / "moved")
+    moved = table_path(tmp_path / "moved" / "tables", schemas.RECORDS)
+    assert scan_table(moved, schemas.RECORDS).collect().height == 6
+
+
+def test_a_manifest_read_as_another_table_or_with_a_foreign_part_is_an_error(
+    tmp_path: Path,
+) -> None:
+    a = str(wos_plain_file(tmp_path / "a.txt", range(0, 6)))
+    _run(tmp_path / "run", [{a: ["world"]}])
+    tables = tmp_path / "run" / "tables"
+    with pytest.raises(ValueError, match="lists the parts of 'records', not authorships"):
+        scan_table(table_path(tables, schemas.RECORDS), schemas.AUTHORSHIPS)
+    part = tmp_path / "run" / "shards" / "0" / "records.parquet"
+    pl.DataFrame({"record_id": ["WOS:1"]}).write_parquet(part)
+    with pytest.raises(ValueError, match=r"records.parquet: schema differs from records"):
+        scan_table(table_path(tables, schemas.RECORDS), schemas.RECORDS)

@@ -121,7 +121,7 @@ def test_refreshes_never_overlap_and_a_killed_ones_stale_lock_is_cleared(
     locks = study / ".snakemake" / "locks"
     locks.mkdir(parents=True, exist_ok=True)
     (locks / "0.input.lock").write_text(f"exports/world/{_name(99)}\n")
-    (locks / "0.output.lock").write_text("results/tables/records.parquet\n")
+    (locks / "0.output.lock").write_text("results/tables/records.parts.json\n")
     plain = snakemake(study, "--cores", "2")
     assert plain.returncode != 0 and "Directory cannot be locked" in plain.stderr
     refresh = _refresh(study, "--cores", "2")

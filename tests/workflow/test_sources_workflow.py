@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
+from collabscope import schemas
+from collabscope.tableio import scan_table, table_path
 from tests.unit.test_cssci import BANNER, RECORD_1
 from tests.unit.test_openalex import WORK
 from tests.unit.test_scopus import ROW_1, scopus_csv
@@ -59,7 +61,8 @@ def test_mixed_sources_run_end_to_end(tmp_path: Path) -> None:
 
     # Each source's addresses are read its own way: all four find China and the UK.
     addresses = pl.read_parquet(tmp_path / "results" / "normalised" / "addresses.parquet")
-    records = pl.read_parquet(tables / "records.parquet").select("record_id", "source")
+    records = scan_table(table_path(tables, schemas.RECORDS), schemas.RECORDS).collect()
+    records = records.select("record_id", "source")
     by_source = (
         addresses.filter(pl.col("kind") == "affiliation")
         .join(records, on="record_id")

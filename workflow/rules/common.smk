@@ -6,6 +6,7 @@ from collabscope import schemas
 from collabscope.errors import UserInputError
 from collabscope.parse.decode import sniff_export
 from collabscope.sharding import assign_shards, code_version, expand_exports
+from collabscope.tableio import table_path
 
 SRC = Path(workflow.basedir) / "src" / "collabscope"
 
@@ -35,7 +36,8 @@ NORMALISE_CODE = code_version(
     [*SRC.joinpath("normalise").glob("*.py"), SRC / "schemas.py", SRC / "tableio.py"]
 )
 
-TABLES = {t.name: f"results/tables/{t.name}.parquet" for t in schemas.CANONICAL_TABLES}
+# records and its child tables are manifests of the shards' files (see collabscope.combine).
+TABLES = {t.name: str(table_path("results/tables", t)) for t in schemas.CANONICAL_TABLES}
 # Curated resources ship with the workflow, wherever the user's working directory is.
 RESOURCES = Path(workflow.basedir) / "resources"
 COUNTRY_FILES = sorted(str(p) for p in (RESOURCES / "countries").glob("*.csv"))

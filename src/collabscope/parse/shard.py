@@ -39,11 +39,6 @@ from collabscope.parse.wos_items import (
 )
 from collabscope.tableio import write_table
 
-# Rows per row group of the shard tables. build_tables reads every shard once per record-id
-# range it writes (combine.py); with groups this small, the ranges' filters skip most of each
-# shard by its statistics instead of decoding all of it for every range.
-SHARD_ROW_GROUP_ROWS = 8192
-
 log = logging.getLogger(__name__)
 
 
@@ -132,6 +127,4 @@ def parse_shard(files: Mapping[str, Sequence[str]], outputs: Mapping[str, str | 
     """Stage function: parse one shard's files and write each shard table to ``outputs``."""
     tables = parse_files(files)
     for table in schemas.SHARD_TABLES:
-        write_table(
-            tables[table.name], table, outputs[table.name], row_group_rows=SHARD_ROW_GROUP_ROWS
-        )
+        write_table(tables[table.name], table, outputs[table.name])
