@@ -41,7 +41,7 @@ include: "workflow/rules/changes.smk"
 rule all:
     input:
         list(TABLES.values()),
-        "results/normalised/addresses.parquet",
+        NORMALISED_ADDRESSES,
         "results/normalised/funding.parquet",
         "results/report/index.html",
         "results/sampling/summary.csv",

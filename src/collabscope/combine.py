@@ -63,7 +63,7 @@ def combine_shards(
     for table in schemas.PART_TABLES:
         write_parts_manifest(
             table,
-            [d / f"{table.name}.parquet" for d in dirs],
+            [(d.name, d / f"{table.name}.parquet") for d in dirs],
             outputs["superseded"],
             outputs[table.name],
         )

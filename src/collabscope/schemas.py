@@ -304,7 +304,7 @@ ADDRESSES_NORMALISED = Table(
     ("record_id", "address_pos"),
     "the addresses table with each address's country under the configured policy and its "
     "institution "
-    "(results/normalised/addresses.parquet)",
+    "(results/normalised/addresses.parts.json: a manifest of parts, one per shard)",
     (
         *ADDRESSES.columns,
         (
@@ -919,8 +919,11 @@ def markdown() -> str:
     lines += [
         "# Normalised tables",
         "",
-        "Parquet files under `results/normalised/`: a canonical table with the normalisation",
-        "stage's columns added (the canonical columns are as above).",
+        "Under `results/normalised/`: a canonical table with the normalisation stage's columns",
+        "added (the canonical columns are as above). `funding.parquet` is one file;",
+        "`addresses.parts.json` lists one part per shard, kept in `results/normalised/parts/`",
+        "and computed again only when its shard or the normalisation's inputs change; read it",
+        "with `collabscope.tableio.scan_table(path, schemas.ADDRESSES_NORMALISED)`.",
         "",
     ]
     for table in NORMALISED_TABLES:

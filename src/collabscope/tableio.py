@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -66,33 +67,48 @@ def scan_table(path: str | Path, table: Table) -> pl.LazyFrame:
     return frame
 
 
-# A table held as several files (schemas.PART_TABLES): a JSON manifest names the files, in
-# order, and the table of the occurrences in them that are not part of the table.
+# A table held as several files (schemas.PART_TABLES, the normalised addresses): a JSON manifest
+# names the files, each with the parse shard its rows come from, in order, and the table of
+# the occurrences in those shards that are not part of the table.
 PARTS_SUFFIX = ".parts.json"
 
 
+@dataclass(frozen=True)
+class Parts:
+    """What a manifest lists: (shard, file) per part, and the superseded table, if any."""
+
+    table: str
+    files: tuple[tuple[str, Path], ...]
+    superseded: Path | None
+
+
 def table_path(directory: str | Path, table: Table) -> Path:
-    """Where ``table`` is under ``directory``: its Parquet file, or its manifest when it is
-    held as parts."""
+    """Where the canonical ``table`` is under ``directory``: its Parquet file, or its manifest
+    when it is held as parts."""
     suffix = PARTS_SUFFIX if table.name in _PART_TABLE_NAMES else ".parquet"
     return Path(directory) / f"{table.name}{suffix}"
 
 
 def write_parts_manifest(
-    table: Table, parts: Sequence[str | Path], superseded: str | Path, path: str | Path
+    table: Table,
+    parts: Sequence[tuple[str, str | Path]],
+    superseded: str | Path | None,
+    path: str | Path,
 ) -> Path:
-    """Write the manifest of ``table`` held as ``parts`` (each a Parquet file of the table, in
-    a directory named after its shard) less the rows of the record ids ``superseded`` (a
-    schemas.SUPERSEDED table) lists for that shard. Paths are stored relative to the
-    manifest, so a results directory can be moved; the same parts give the same bytes."""
+    """Write the manifest of ``table`` held as ``parts`` ((shard, Parquet file of the table)
+    each) less the rows of the record ids that ``superseded`` (a schemas.SUPERSEDED table)
+    lists for the part's shard. Paths are stored relative to the manifest, so a results
+    directory can be moved; the same parts give the same bytes."""
     path = Path(path)
-    names = [Path(part).parent.name for part in parts]
-    if len(set(names)) != len(names):
-        raise ValueError(f"{table.name}: two parts in directories of one name: {sorted(names)}")
+    shards = [shard for shard, _ in parts]
+    if len(set(shards)) != len(shards):
+        raise ValueError(f"{table.name}: two parts of one shard: {sorted(shards)}")
     manifest = {
         "table": table.name,
-        "parts": [os.path.relpath(part, path.parent) for part in parts],
-        "superseded": os.path.relpath(superseded, path.parent),
+        "parts": [
+            {"shard": shard, "file": os.path.relpath(file, path.parent)} for shard, file in parts
+        ],
+        "superseded": os.path.relpath(superseded, path.parent) if superseded else None,
     }
     tmp = _temporary(path)
     tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
@@ -100,34 +116,47 @@ def write_parts_manifest(
     return path
 
 
-def _scan_parts(path: Path, table: Table) -> pl.LazyFrame:
+def read_parts_manifest(path: str | Path) -> Parts:
+    """The parts a manifest lists, their paths made absolute."""
+    path = Path(path)
     manifest = json.loads(path.read_text(encoding="utf-8"))
-    if manifest.get("table") != table.name:
-        raise ValueError(f"{path}: lists the parts of {manifest.get('table')!r}, not {table.name}")
-    parts = [path.parent / part for part in manifest["parts"]]
-    for part in parts:
-        found = pl.read_parquet_schema(part)
-        if pl.Schema(found) != table.schema:
-            raise ValueError(f"{part}: schema differs from {table.name} (listed by {path})")
-    superseded = (
-        scan_table(path.parent / manifest["superseded"], SUPERSEDED)
-        .select("shard", "record_id")
-        .collect()
-        .partition_by("shard", as_dict=True)
+    superseded = manifest.get("superseded")
+    return Parts(
+        table=manifest.get("table"),
+        files=tuple((part["shard"], path.parent / part["file"]) for part in manifest["parts"]),
+        superseded=path.parent / superseded if superseded else None,
     )
+
+
+def _scan_parts(path: Path, table: Table) -> pl.LazyFrame:
+    parts = read_parts_manifest(path)
+    if parts.table != table.name:
+        raise ValueError(f"{path}: lists the parts of {parts.table!r}, not {table.name}")
+    for _, file in parts.files:
+        if not file.exists():
+            raise FileNotFoundError(
+                f"{file}: a part of {table.name} listed by {path} is missing; delete {path} "
+                "and run the workflow again"
+            )
+        if pl.Schema(pl.read_parquet_schema(file)) != table.schema:
+            raise ValueError(f"{file}: schema differs from {table.name} (listed by {path})")
+    superseded = {}
+    if parts.superseded is not None:
+        superseded = (
+            scan_table(parts.superseded, SUPERSEDED)
+            .select("shard", "record_id")
+            .collect()
+            .partition_by("shard", as_dict=True)
+        )
     frames = []
-
     # Runs of parts without superseded rows are one scan (Polars reads its files in parallel).
-    def has_superseded(part: Path) -> bool:
-        return (part.parent.name,) in superseded
-
-    for dropped, run in itertools.groupby(parts, key=has_superseded):
+    for dropped, run in itertools.groupby(parts.files, key=lambda part: (part[0],) in superseded):
         if not dropped:
-            frames.append(pl.scan_parquet(list(run)))
+            frames.append(pl.scan_parquet([file for _, file in run]))
             continue
-        for part in run:
-            ids = superseded[(part.parent.name,)].get_column("record_id")
-            frames.append(pl.scan_parquet(part).filter(~pl.col("record_id").is_in(ids.implode())))
+        for shard, file in run:
+            ids = superseded[(shard,)].get_column("record_id")
+            frames.append(pl.scan_parquet(file).filter(~pl.col("record_id").is_in(ids.implode())))
     if not frames:
         return table.empty().lazy()
     return pl.concat(frames, how="vertical")

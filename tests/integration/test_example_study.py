@@ -21,7 +21,7 @@ from collabscope.normalise.institutions import normalise_institution_text
 from collabscope.tableio import scan_table, table_path
 from tests.conftest import PROJECT
 from tests.unit.test_institutions import TRUTH_NAMES
-from tests.workflow.helpers import snakemake
+from tests.workflow.helpers import normalised_addresses, snakemake
 
 pytestmark = pytest.mark.workflow
 EXAMPLE = PROJECT / "resources" / "example"
@@ -124,7 +124,7 @@ def test_report_shows_the_counts_and_escapes_titles(two_runs: tuple[Path, Path])
 
 
 def test_every_address_gets_its_true_country(two_runs: tuple[Path, Path]) -> None:
-    normalised = pl.read_parquet(two_runs[0] / "normalised" / "addresses.parquet")
+    normalised = normalised_addresses(two_runs[0])
     truth = {(row["ut"], int(row["position"])): row["country"] for row in _truth("addresses.tsv")}
     got = {
         (row["record_id"], row["address_pos"]): row["country"]
@@ -150,7 +150,7 @@ def test_funders_are_matched_and_the_review_queue_is_written(two_runs: tuple[Pat
 
 
 def test_uk_and_china_addresses_get_their_true_institution(two_runs: tuple[Path, Path]) -> None:
-    normalised = pl.read_parquet(two_runs[0] / "normalised" / "addresses.parquet")
+    normalised = normalised_addresses(two_runs[0])
     got = {
         (row["record_id"], row["address_pos"]): row["institution_id"]
         for row in normalised.iter_rows(named=True)
@@ -243,7 +243,7 @@ def test_lead_side_equals_the_generators_truth(two_runs: tuple[Path, Path]) -> N
 
     results = two_runs[0]
     leads = paper_lead_country(
-        pl.scan_parquet(results / "normalised" / "addresses.parquet"),
+        normalised_addresses(results).lazy(),
         scan_table(table_path(results / "tables", schemas.AUTHOR_ADDRESS), schemas.AUTHOR_ADDRESS),
     ).collect()
     got = {r: (c, rule) for r, c, rule in leads.iter_rows()}

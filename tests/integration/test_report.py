@@ -29,7 +29,7 @@ from collabscope.report.model import Column, Section, table_block
 from collabscope.tableio import scan_table, table_path
 from tests.conftest import PROJECT
 from tests.integration import chromium
-from tests.workflow.helpers import snakemake
+from tests.workflow.helpers import normalised_addresses, snakemake
 
 pytestmark = pytest.mark.workflow
 SCRIPT_TITLE = "<script>alert(1)</script>"
@@ -203,7 +203,7 @@ def test_file_hashes_in_the_page_are_the_files_sha256(run: Path) -> None:
 
 def test_match_methods_and_policy_effect_equal_the_normalised_tables(run: Path) -> None:
     tables = _html_tables(run)
-    addresses = pl.read_parquet(run / "results" / "normalised" / "addresses.parquet")
+    addresses = normalised_addresses(run / "results")
     funding = pl.read_parquet(run / "results" / "normalised" / "funding.parquet")
     for table, frame, column in (
         ("match_countries", addresses, "country_method"),
@@ -305,7 +305,7 @@ def _hostile_page(run: Path, out: Path) -> Path:
         for n in ("datasets", "accounting", "quarantine", "records", "dataset_records")
     }
     inputs |= {
-        "addresses": results / "normalised" / "addresses.parquet",
+        "addresses": results / "normalised" / "addresses.parts.json",
         "funding": results / "normalised" / "funding.parquet",
         "unmatched": results / "review" / "affiliations_unmatched.csv",
         "low_confidence": results / "review" / "affiliations_low_confidence.csv",
@@ -638,7 +638,7 @@ def test_policy_class_changes_recount_the_records(run: Path) -> None:
     # Folding Hong Kong, Macau and Taiwan into CHN: a paper joins China's papers when one of
     # the addresses that count (C1, else reprint) is there and none is in mainland China.
     results = run / "results"
-    addresses = pl.read_parquet(results / "normalised" / "addresses.parquet")
+    addresses = normalised_addresses(results)
     has_c1 = (pl.col("kind") == "affiliation").any().over("record_id")
     counted = addresses.filter(
         (pl.col("kind") == "affiliation") | ((pl.col("kind") == "reprint") & ~has_c1)

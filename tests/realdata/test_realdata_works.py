@@ -17,7 +17,7 @@ import yaml
 
 from collabscope import schemas
 from collabscope.tableio import scan_table, table_path
-from tests.workflow.helpers import snakemake
+from tests.workflow.helpers import normalised_addresses, snakemake
 
 pytestmark = [pytest.mark.realdata, pytest.mark.workflow]
 WOS = "wos_plain/CalCoRE__dse-citan__data__wos.txt"
@@ -64,7 +64,7 @@ def test_paper_classes_has_one_row_per_work(results: Path) -> None:
 def test_each_work_has_the_countries_of_its_chosen_record(results: Path) -> None:
     tables = results / "tables"
     chosen = pl.read_parquet(tables / "work_fields.parquet").filter(pl.col("field") == "addresses")
-    addresses = pl.read_parquet(results / "normalised" / "addresses.parquet")
+    addresses = normalised_addresses(results)
     expected = (
         addresses.filter(pl.col("kind") == "affiliation", pl.col("country").is_not_null())
         .join(chosen.select("record_id", "work_id"), on="record_id")

@@ -19,7 +19,7 @@ from collabscope.report import render
 from tests.conftest import PROJECT
 from tests.integration import chromium
 from tests.integration.test_report import _html_tables, _number
-from tests.workflow.helpers import snakemake
+from tests.workflow.helpers import normalised_addresses, snakemake
 
 pytestmark = [pytest.mark.realdata, pytest.mark.workflow]
 FILES = {
@@ -67,7 +67,7 @@ def test_report_numbers_equal_the_tables_and_the_manifest(realdata: Path, run: P
     effect = {r[0]: [_number(c) for c in r[2:]] for r in tables["country_policy_effect"]["body"]}
     china_manifest = sum(int(manifest[f]["n_china_addr"]) for f in files)
     assert 0.9 * china_manifest <= effect["CHN"][3] <= china_manifest
-    addresses = pl.read_parquet(results / "normalised" / "addresses.parquet")
+    addresses = normalised_addresses(results)
     chn = addresses.filter(pl.col("kind") == "affiliation", pl.col("country") == "CHN")
     assert effect["CHN"][3] == chn["record_id"].n_unique()
 

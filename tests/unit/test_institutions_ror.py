@@ -193,7 +193,7 @@ def test_the_stage_counts_the_ror_method(tmp_path, countries):
     )
     path = write_table(addresses, schemas.ADDRESSES, tmp_path / "addresses.parquet")
     out = {
-        "addresses": tmp_path / "out.parquet",
+        "addresses": tmp_path / "out.parts.json",
         "unmatched": tmp_path / "unmatched.csv",
         "low_confidence": tmp_path / "low.csv",
     }
@@ -207,5 +207,6 @@ def test_the_stage_counts_the_ror_method(tmp_path, countries):
         None,
         90.0,
         out,
+        tmp_path / "store",
     )
     assert counts["institutions"] == {"exact": 1, "ror": 1}

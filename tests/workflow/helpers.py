@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import yaml
 
 from tests.conftest import PROJECT
@@ -73,3 +74,13 @@ def wos_plain_file(path: Path, ids: range, country: str = "England") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def normalised_addresses(results: Path) -> pl.DataFrame:
+    """results/normalised's addresses (a manifest of parts) as one frame, sorted by the key."""
+    from collabscope import schemas
+    from collabscope.tableio import scan_table
+
+    table = schemas.ADDRESSES_NORMALISED
+    path = Path(results) / "normalised" / "addresses.parts.json"
+    return scan_table(path, table).collect().sort(table.key)

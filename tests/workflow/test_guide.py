@@ -30,6 +30,7 @@ import pytest
 import yaml
 
 from tests.conftest import PROJECT
+from tests.workflow.helpers import normalised_addresses
 
 pytestmark = pytest.mark.workflow
 GUIDE = PROJECT / "docs" / "guide.md"
@@ -184,7 +185,7 @@ def test_the_readers_study_has_the_results_the_guide_promises(study: dict[str, o
     root = Path(str(study["root"]))
     results = root / "results"
     # Section 4: the registry row and the override took effect.
-    addresses = pl.read_parquet(results / "normalised" / "addresses.parquet")
+    addresses = normalised_addresses(results)
     assert addresses.filter(pl.col("institution_id") == "usa-harvard").height == 9
     # Section 5: the reader's letter (a copy of the bundled one) and the draw's codes.
     summary = pl.read_csv(results / "sampling" / "summary.csv")

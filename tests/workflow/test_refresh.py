@@ -76,7 +76,7 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
     new = wos_plain_file(study / "exports" / "uk" / _name(3), range(9000, 9005))
     shard = f"{shard_of(str(new.relative_to(study)), SHARDS):04d}"
     # One parse job (the new file's shard) instead of one per shard; every stage after parsing
-    # reads all records, so each of them runs again once.
+    # runs again once (normalisation computes the new shard's part only).
     expected = {**first_build, "parse_exports": 1}
     assert {"build_tables", "normalise_addresses", "render_report"} <= set(expected)
     assert planned_jobs(snakemake(study, "-n").stdout) == expected
@@ -92,6 +92,11 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
     assert len(shards) == SHARDS
     assert {name.split("/")[1] for name in changed if name.startswith("shards/")} == {shard}
     assert {"shards", "tables", "normalised", "report"} <= {name.split("/")[0] for name in changed}
+    # Normalisation ran again, but matched the new shard's addresses only.
+    log = (study / "logs" / "normalise_addresses" / "normalise_addresses.log").read_text()
+    assert f"1 of {SHARDS} address parts to normalise" in log
+    stored = {name for name in changed if name.startswith("normalised/parts/")}
+    assert len(stored) == 1 and len(list((results / "normalised" / "parts").rglob("*.*"))) == SHARDS
     dataset_records = pl.read_parquet(results / "tables" / "dataset_records.parquet")
     new_ids = {f"WOS:{i:015d}" for i in range(9000, 9005)}
     assert set(dataset_records.filter(pl.col("dataset") == "uk")["record_id"]) >= new_ids

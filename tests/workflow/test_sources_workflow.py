@@ -12,7 +12,7 @@ from collabscope.tableio import scan_table, table_path
 from tests.unit.test_cssci import BANNER, RECORD_1
 from tests.unit.test_openalex import WORK
 from tests.unit.test_scopus import ROW_1, scopus_csv
-from tests.workflow.helpers import planned_jobs, snakemake, write_config
+from tests.workflow.helpers import normalised_addresses, planned_jobs, snakemake, write_config
 
 
 def _exports(root: Path) -> None:
@@ -60,7 +60,7 @@ def test_mixed_sources_run_end_to_end(tmp_path: Path) -> None:
     assert dict(fields.select("field", "source").rows())["addresses"] == "wos"
 
     # Each source's addresses are read its own way: all four find China and the UK.
-    addresses = pl.read_parquet(tmp_path / "results" / "normalised" / "addresses.parquet")
+    addresses = normalised_addresses(tmp_path / "results")
     records = scan_table(table_path(tables, schemas.RECORDS), schemas.RECORDS).collect()
     records = records.select("record_id", "source")
     by_source = (

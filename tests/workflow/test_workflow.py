@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
 import pytest
 import yaml
 
@@ -12,7 +11,13 @@ from collabscope.config import config_problems, load_schema
 from collabscope.report import render
 from collabscope.sharding import shard_of
 from tests.conftest import PROJECT
-from tests.workflow.helpers import planned_jobs, snakemake, wos_plain_file, write_config
+from tests.workflow.helpers import (
+    normalised_addresses,
+    planned_jobs,
+    snakemake,
+    wos_plain_file,
+    write_config,
+)
 
 pytestmark = pytest.mark.workflow
 SCHEMA = PROJECT / "workflow" / "schemas" / "config.schema.yaml"
@@ -160,8 +165,8 @@ def test_changing_the_country_policy_reruns_only_normalisation(tmp_path: Path) -
     wos_plain_file(tmp_path / "exports" / "a.txt", range(5), country="Scotland")
     write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}})
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
-    addresses = tmp_path / "results" / "normalised" / "addresses.parquet"
-    assert set(pl.read_parquet(addresses)["country"]) == {"GBR"}
+    results = tmp_path / "results"
+    assert set(normalised_addresses(results)["country"]) == {"GBR"}
     policy = {"country_policy": {"uk_nations": "separate"}}
     write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}}, normalise=policy)
     plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
@@ -178,7 +183,7 @@ def test_changing_the_country_policy_reruns_only_normalisation(tmp_path: Path) -
         "all": 1,
     }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
-    normalised = pl.read_parquet(addresses)
+    normalised = normalised_addresses(results)
     assert set(normalised["country"]) == {"GBR-SCT"}
     assert set(normalised["country_recorded"]) == {"GBR-SCT"}
 
@@ -191,8 +196,8 @@ def test_editing_the_overrides_reruns_only_normalisation(tmp_path: Path) -> None
         tmp_path, {"a": {"exports": ["exports/*.txt"]}}, normalise={"overrides": "overrides.csv"}
     )
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
-    addresses = tmp_path / "results" / "normalised" / "addresses.parquet"
-    assert set(pl.read_parquet(addresses)["institution_method"]) == {"none"}  # 'Univ Test'
+    results = tmp_path / "results"
+    assert set(normalised_addresses(results)["institution_method"]) == {"none"}  # 'Univ Test'
     overrides.write_text("organisation_text,institution_id\nUniv Test,gbr-ucl\n", encoding="utf-8")
     plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
     assert plan == {
@@ -206,7 +211,7 @@ def test_editing_the_overrides_reruns_only_normalisation(tmp_path: Path) -> None
         "all": 1,
     }
     assert snakemake(tmp_path, "--cores", "2").returncode == 0
-    normalised = pl.read_parquet(addresses)
+    normalised = normalised_addresses(results)
     assert set(normalised["institution_id"]) == {"gbr-ucl"}
     assert set(normalised["institution_method"]) == {"override"}
 

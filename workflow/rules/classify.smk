@@ -9,7 +9,7 @@ rule classify_papers:
     input:
         records=TABLES["records"],
         author_address=TABLES["author_address"],
-        addresses="results/normalised/addresses.parquet",
+        addresses=NORMALISED_ADDRESSES,
         # One row per work across sources (issue 8): the merge says which record to read.
         record_works=MERGE_TABLES["record_works"],
         work_fields=MERGE_TABLES["work_fields"],

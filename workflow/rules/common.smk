@@ -38,6 +38,10 @@ NORMALISE_CODE = code_version(
 
 # records and its child tables are manifests of the shards' files (see collabscope.combine).
 TABLES = {t.name: str(table_path("results/tables", t)) for t in schemas.CANONICAL_TABLES}
+# Addresses with country and institution: a manifest of parts, one per shard, each normalised
+# again only when its shard or the normalisation inputs change (collabscope.parts).
+NORMALISED_ADDRESSES = "results/normalised/addresses.parts.json"
+NORMALISED_ADDRESS_STORE = "results/normalised/parts/addresses"
 # Curated resources ship with the workflow, wherever the user's working directory is.
 RESOURCES = Path(workflow.basedir) / "resources"
 COUNTRY_FILES = sorted(str(p) for p in (RESOURCES / "countries").glob("*.csv"))

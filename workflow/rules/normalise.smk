@@ -9,12 +9,15 @@ rule normalise_addresses:
         addresses=TABLES["addresses"],
         countries=COUNTRY_FILES,
     output:
-        addresses="results/normalised/addresses.parquet",
+        addresses=NORMALISED_ADDRESSES,
         unmatched="results/review/affiliations_unmatched.csv",
         low_confidence="results/review/affiliations_low_confidence.csv",
     params:
         country_policy=config["normalise"]["country_policy"],
         fuzzy_cutoff=config["normalise"]["institution_fuzzy_cutoff"],
+        # Each shard's normalised addresses, kept outside the job graph (Snakemake deletes a
+        # job's outputs before it runs); this rule alone reads and writes them.
+        store=NORMALISED_ADDRESS_STORE,
         code=NORMALISE_CODE,
     log:
         "logs/normalise_addresses/normalise_addresses.log",
@@ -32,7 +35,7 @@ rule normalise_addresses:
 rule normalise_funding:
     input:
         funding=TABLES["funding"],
-        addresses="results/normalised/addresses.parquet",
+        addresses=NORMALISED_ADDRESSES,
         registries=FUNDER_REGISTRIES,
     output:
         funding="results/normalised/funding.parquet",

@@ -14,7 +14,7 @@ rule render_report:
         records=TABLES["records"],
         dataset_records=TABLES["dataset_records"],
         works=MERGE_TABLES["works"],
-        addresses="results/normalised/addresses.parquet",
+        addresses=NORMALISED_ADDRESSES,
         funding="results/normalised/funding.parquet",
         unmatched="results/review/affiliations_unmatched.csv",
         low_confidence="results/review/affiliations_low_confidence.csv",

@@ -10,7 +10,7 @@ rule build_pool:
         records=TABLES["records"],
         author_address=TABLES["author_address"],
         dataset_records=TABLES["dataset_records"],
-        addresses="results/normalised/addresses.parquet",
+        addresses=NORMALISED_ADDRESSES,
         # A paper in two sources is one work: its authors have one paper, not two.
         record_works=MERGE_TABLES["record_works"],
         work_fields=MERGE_TABLES["work_fields"],

@@ -17,4 +17,5 @@ run(
     snakemake.input.get("overrides"),
     snakemake.params.fuzzy_cutoff,
     dict(snakemake.output.items()),
+    snakemake.params.store,
 )

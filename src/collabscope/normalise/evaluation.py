@@ -29,7 +29,7 @@ from collabscope import schemas
 from collabscope.errors import UserInputError
 from collabscope.normalise.stage import normalise_addresses, normalise_funding
 from collabscope.parse.shard import parse_files
-from collabscope.tableio import write_table
+from collabscope.tableio import scan_table, write_table
 
 LABEL_COLUMNS = ("key", "file", "record_id", "position", "drawn", "label", "basis", "note")
 NONE = "NONE"
@@ -112,19 +112,22 @@ def normalise_exports(
             None,
             90,
             {
-                "addresses": work / "addresses_normalised.parquet",
+                "addresses": work / "addresses_normalised.parts.json",
                 "unmatched": work / "unmatched.csv",
                 "low_confidence": work / "low_confidence.csv",
             },
+            work / "store",
         )
         normalise_funding(
             work / "funding.parquet",
-            work / "addresses_normalised.parquet",
+            work / "addresses_normalised.parts.json",
             [resources / "funders" / "funders.csv"],
             work / "funding_normalised.parquet",
             work / "funders.csv",
         )
-        addresses = pl.read_parquet(work / "addresses_normalised.parquet")
+        addresses = scan_table(
+            work / "addresses_normalised.parts.json", schemas.ADDRESSES_NORMALISED
+        ).collect()
         funding = pl.read_parquet(work / "funding_normalised.parquet")
     return Located(
         addresses=_per_file(_with_keys(addresses, "raw"), names),

@@ -28,9 +28,27 @@ from collabscope.normalise.institutions import (
     match_institutions,
     review_queues,
 )
-from collabscope.tableio import scan_table, write_table
+from collabscope.parts import PartStore, file_digest, settings_digest
+from collabscope.sharding import code_version
+from collabscope.tableio import (
+    PARTS_SUFFIX,
+    Parts,
+    read_parts_manifest,
+    scan_table,
+    write_parts_manifest,
+    write_table,
+)
 
 log = logging.getLogger(__name__)
+
+# The library code a stored part was computed with: editing it computes every part again.
+_PACKAGE = Path(__file__).resolve().parents[1]
+_CODE = code_version(
+    [
+        *_PACKAGE.joinpath("normalise").glob("*.py"),
+        *(_PACKAGE / name for name in ("schemas.py", "tableio.py", "parts.py")),
+    ]
+)
 
 
 def normalise_addresses(
@@ -43,43 +61,98 @@ def normalise_addresses(
     overrides: str | Path | None,
     fuzzy_cutoff: float,
     outputs: Mapping[str, str | Path],
+    store: str | Path,
 ) -> dict[str, int]:
     """Each address's country under the policy and its institution; write the review queues
-    (affiliations unmatched, low confidence) as CSV; return counts per method."""
+    (affiliations unmatched, low confidence) as CSV; return counts per method, and of the parts
+    normalised and reused.
+
+    ``addresses`` is the canonical table (a manifest of shard parts, or one file). Each part
+    is normalised once for the same settings, resources and code: ``store`` keeps the results
+    (see collabscope.parts), so a new export file normalises its shard only. ``outputs``'s
+    ``addresses`` is a manifest of the stored parts."""
     countries_dir = Path(countries_dir)
-    table = load_country_table(countries_dir / "countries.csv")
-    regions = load_region_table(countries_dir)
-    policy = CountryPolicy(**dict(country_policy))
-    registry = load_registry(list(institution_registries), list(tier_registries))
-    if ror_dump:
-        registry = combine_registries(registry, load_ror(ror_dump))
-    located = resolve_countries(
-        scan_table(addresses, schemas.ADDRESSES), table, policy, regions=regions
+    parts = _parts(addresses)
+    settings = settings_digest(
+        {
+            "policy": dict(country_policy),
+            "fuzzy_cutoff": fuzzy_cutoff,
+            "files": [len(institution_registries), len(tier_registries), bool(ror_dump)],
+            "overrides": bool(overrides),
+            "code": _CODE,
+        },
+        [
+            *sorted(countries_dir.glob("*.csv")),
+            *institution_registries,
+            *tier_registries,
+            *([ror_dump] if ror_dump else []),
+            *([overrides] if overrides else []),
+        ],
     )
-    frame = match_institutions(
-        located,
-        registry,
-        overrides=load_overrides(overrides) if overrides else None,
-        fuzzy_cutoff=fuzzy_cutoff,
-    ).collect()
-    write_table(frame, schemas.ADDRESSES_NORMALISED, outputs["addresses"])
-    queues = review_queues(frame.lazy())
+    results = PartStore(store, schemas.ADDRESSES_NORMALISED)
+    targets = [
+        (shard, file, results.path(file_digest(file), settings)) for shard, file in parts.files
+    ]
+    todo = [(file, target) for _, file, target in targets if not target.exists()]
+    log.info("%d of %d address parts to normalise", len(todo), len(targets))
+    if todo:
+        table = load_country_table(countries_dir / "countries.csv")
+        regions = load_region_table(countries_dir)
+        policy = CountryPolicy(**dict(country_policy))
+        registry = load_registry(list(institution_registries), list(tier_registries))
+        if ror_dump:
+            registry = combine_registries(registry, load_ror(ror_dump))
+        # One batch, so that an affiliation string in several parts is matched once; rows keep
+        # their order, so each part is a slice of the result.
+        batch = [scan_table(file, schemas.ADDRESSES) for file, _ in todo]
+        sizes = [frame.select(pl.len()).collect().item() for frame in batch]
+        located = resolve_countries(pl.concat(batch), table, policy, regions=regions)
+        frame = match_institutions(
+            located,
+            registry,
+            overrides=load_overrides(overrides) if overrides else None,
+            fuzzy_cutoff=fuzzy_cutoff,
+        ).collect()
+        offset = 0
+        for (_, target), size in zip(todo, sizes, strict=True):
+            results.write(frame.slice(offset, size), target)
+            offset += size
+        del frame
+    write_parts_manifest(
+        schemas.ADDRESSES_NORMALISED,
+        [(shard, target) for shard, _, target in targets],
+        parts.superseded,
+        outputs["addresses"],
+    )
+    results.prune(target for _, _, target in targets)
+
+    normalised = scan_table(outputs["addresses"], schemas.ADDRESSES_NORMALISED)
+    queues = review_queues(normalised)
     for name, queue in (
         ("unmatched", queues.unmatched),
         ("low_confidence", queues.low_confidence),
     ):
         Path(outputs[name]).parent.mkdir(parents=True, exist_ok=True)
         queue.with_columns(pl.col(pl.List(pl.String)).list.join("; ")).write_csv(outputs[name])
+    methods = normalised.select("country_method", "institution_method").collect()
     counts = {
+        "parts": {"normalised": len(todo), "reused": len(targets) - len(todo)},
         "countries": dict(
-            frame.group_by("country_method").len().sort("country_method").iter_rows()
+            methods.group_by("country_method").len().sort("country_method").iter_rows()
         ),
         "institutions": dict(
-            frame.group_by("institution_method").len().sort("institution_method").iter_rows()
+            methods.group_by("institution_method").len().sort("institution_method").iter_rows()
         ),
     }
-    log.info("policy %s; by method: %s", policy, counts)
+    log.info("policy %s; by method: %s", dict(country_policy), counts)
     return counts
+
+
+def _parts(addresses: str | Path) -> Parts:
+    """The parts of the canonical addresses: those a manifest lists, or one file."""
+    if str(addresses).endswith(PARTS_SUFFIX):
+        return read_parts_manifest(addresses)
+    return Parts(schemas.ADDRESSES.name, (("", Path(addresses)),), None)
 
 
 def normalise_funding(

@@ -1,0 +1,68 @@
+"""Stages that compute again only the parts of a table whose inputs changed.
+
+A stage over a table held as parts (one per parse shard, see tableio.write_parts_manifest)
+keeps each part's result in a store, under the digest of everything the result was computed
+from: the input part's bytes, the stage's settings and input files, the library code. When a
+new export file changes one shard, every other part finds its result in the store and the
+stage computes one part; its output is a manifest of store files. Snakemake deletes a job's
+outputs before running it, so the store lives beside them, outside the job graph. Files are
+written atomically (tableio.write_table) and each run removes the files its manifest does not
+list, so a crash or an interrupted run leaves nothing a later run could mistake for a result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+from collabscope.schemas import Table
+from collabscope.tableio import write_table
+
+_CHUNK = 1 << 20
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def settings_digest(settings: object, files: Iterable[str | Path] = ()) -> str:
+    """Digest of JSON-able ``settings`` and of the bytes of ``files`` (in the order given:
+    registries are read in order, and a later one overrides an earlier one)."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for path in files:
+        digest.update(file_digest(path).encode())
+    return digest.hexdigest()
+
+
+class PartStore:
+    """Results of ``table``, one file per part, named by the digest of their inputs."""
+
+    def __init__(self, directory: str | Path, table: Table) -> None:
+        self.directory = Path(directory)
+        self.table = table
+
+    def path(self, part_digest: str, settings: str) -> Path:
+        key = hashlib.sha256(f"{part_digest}:{settings}".encode()).hexdigest()[:32]
+        return self.directory / f"{key}.parquet"
+
+    def write(self, frame: pl.DataFrame | pl.LazyFrame, path: Path) -> Path:
+        return write_table(frame, self.table, path)
+
+    def prune(self, keep: Iterable[Path]) -> int:
+        """Remove the store's files not in ``keep``; return how many."""
+        kept = {Path(p).resolve() for p in keep}
+        removed = 0
+        for path in self.directory.glob("*.parquet"):
+            if path.resolve() not in kept:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed

@@ -1,0 +1,112 @@
+"""Normalisation computes again only the address parts whose shard or inputs changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from collabscope import schemas
+from collabscope.combine import combine_shards
+from collabscope.normalise.stage import normalise_addresses
+from collabscope.parse.shard import parse_shard
+from collabscope.tableio import scan_table, table_path
+from tests.conftest import PROJECT
+from tests.workflow.helpers import wos_plain_file
+
+RESOURCES = PROJECT / "resources"
+POLICY = {"uk_nations": "GBR", "hong_kong_macau_taiwan": "separate"}
+
+
+def _tables(root: Path, shards: list[dict[str, list[str]]]) -> Path:
+    """Parse ``shards`` under ``root`` and combine them; the canonical tables' directory."""
+    dirs = []
+    for i, files in enumerate(shards):
+        out = root / "shards" / f"{i:04d}"
+        parse_shard(files, {t.name: out / f"{t.name}.parquet" for t in schemas.SHARD_TABLES})
+        dirs.append(out)
+    tables = root / "tables"
+    outputs = {t.name: table_path(tables, t) for t in schemas.CANONICAL_TABLES}
+    combine_shards(dirs, {"world": {"exports": ["*"]}}, outputs)
+    return tables
+
+
+def _normalise(
+    tables: Path,
+    out: Path,
+    store: Path,
+    policy: dict[str, str] = POLICY,
+    overrides: Path | None = None,
+) -> dict:
+    return normalise_addresses(
+        table_path(tables, schemas.ADDRESSES),
+        RESOURCES / "countries",
+        policy,
+        [RESOURCES / "institutions" / "institutions.csv"],
+        [RESOURCES / "institutions" / "tiers.csv"],
+        None,
+        overrides,
+        90.0,
+        {
+            "addresses": out / "addresses.parts.json",
+            "unmatched": out / "unmatched.csv",
+            "low_confidence": out / "low_confidence.csv",
+        },
+        store,
+    )
+
+
+def _read(out: Path) -> pl.DataFrame:
+    table = schemas.ADDRESSES_NORMALISED
+    return scan_table(out / "addresses.parts.json", table).collect().sort(table.key)
+
+
+def test_only_the_changed_shard_is_normalised_again(tmp_path: Path) -> None:
+    a = str(wos_plain_file(tmp_path / "a.txt", range(0, 8), country="Peoples R China"))
+    b = str(wos_plain_file(tmp_path / "b.txt", range(5, 12), country="Scotland"))
+    c = str(wos_plain_file(tmp_path / "c.txt", range(20, 26), country="Wales"))
+    store, out = tmp_path / "store", tmp_path / "out"
+    tables = _tables(tmp_path / "run", [{a: ["world"]}, {b: ["world"]}])
+    assert _normalise(tables, out, store)["parts"] == {"normalised": 2, "reused": 0}
+    manifest = (out / "addresses.parts.json").read_bytes()
+    unmatched = (out / "unmatched.csv").read_bytes()
+    assert _normalise(tables, out, store)["parts"] == {"normalised": 0, "reused": 2}
+    assert (out / "addresses.parts.json").read_bytes() == manifest
+    assert (out / "unmatched.csv").read_bytes() == unmatched
+    # Records 5-7 are in both shards: read once, from a.txt's shard, with China.
+    first = _read(out)
+    assert first.height == 12
+    assert first.filter(pl.col("record_id") == f"WOS:{6:015d}")["country"].to_list() == ["CHN"]
+
+    # A new file joins the second shard: only that shard is normalised again.
+    tables = _tables(tmp_path / "run", [{a: ["world"]}, {b: ["world"], c: ["world"]}])
+    assert _normalise(tables, out, store)["parts"] == {"normalised": 1, "reused": 1}
+    assert len(list(store.glob("*.parquet"))) == 2  # the replaced part's result is gone
+    fresh = tmp_path / "fresh"
+    assert _normalise(tables, fresh, tmp_path / "fresh_store")["parts"]["normalised"] == 2
+    assert _read(out).equals(_read(fresh))
+    assert (out / "unmatched.csv").read_bytes() == (fresh / "unmatched.csv").read_bytes()
+    assert set(_read(out)["country"]) == {"CHN", "GBR"}
+
+
+def test_a_new_policy_or_override_normalises_every_part_again(tmp_path: Path) -> None:
+    a = str(wos_plain_file(tmp_path / "a.txt", range(0, 4), country="Scotland"))
+    b = str(wos_plain_file(tmp_path / "b.txt", range(4, 8), country="Taiwan"))
+    store, out = tmp_path / "store", tmp_path / "out"
+    tables = _tables(tmp_path / "run", [{a: ["world"]}, {b: ["world"]}])
+    assert _normalise(tables, out, store)["parts"]["normalised"] == 2
+    assert set(_read(out)["country"]) == {"GBR", "TWN"}
+
+    folded = {"uk_nations": "separate", "hong_kong_macau_taiwan": "fold_into_CHN"}
+    assert _normalise(tables, out, store, folded)["parts"]["normalised"] == 2
+    assert set(_read(out)["country"]) == {"GBR-SCT", "CHN"}
+
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text("organisation_text,institution_id\nUniv Test,gbr-oxford\n")
+    assert _normalise(tables, out, store, overrides=overrides)["parts"]["normalised"] == 2
+    assert set(_read(out)["institution_id"]) == {"gbr-oxford"}
+    # The same file name with other contents is another input.
+    overrides.write_text("organisation_text,institution_id\nUniv Test,gbr-cambridge\n")
+    assert _normalise(tables, out, store, overrides=overrides)["parts"]["normalised"] == 2
+    assert set(_read(out)["institution_id"]) == {"gbr-cambridge"}
+    assert len(list(store.glob("*.parquet"))) == 2
