@@ -11,6 +11,8 @@ job graph:
   indicator values); ``<digest>`` is the sha256 of the snapshot's bytes (the tables are written
   by :mod:`collabscope.tableio`, so the same data always gives the same digest);
 - ``state.json`` names the two latest different snapshots: ``latest`` and ``previous``.
+- ``record_hashes/`` holds each shard's record hashes under the digest of the shard's files
+  (collabscope.parts), so that a new export file hashes the records of its shard only.
 
 The rule compares this run's snapshot with ``latest`` when they differ, and then makes it
 ``latest`` (the old one becomes ``previous``); when they are equal (the same data built again:
@@ -43,7 +45,9 @@ from pathlib import Path
 import polars as pl
 
 from collabscope import schemas
-from collabscope.tableio import scan_table, write_table
+from collabscope.parts import PartStore, file_digest, settings_digest
+from collabscope.sharding import code_version
+from collabscope.tableio import Parts, parts_of, scan_parts, scan_table, write_table
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,11 @@ SNAPSHOT = {
     "indicators": schemas.SNAPSHOT_INDICATORS,
 }
 _SEED = 20240501  # polars' hash seed: fixed, so a hash is the same run to run
+# The code a stored shard's hashes were computed with: editing it computes them all again.
+_PACKAGE = Path(__file__).resolve().parent
+_CODE = code_version(
+    _PACKAGE / name for name in ("changes.py", "schemas.py", "tableio.py", "parts.py")
+)
 
 
 def _row_hash(columns: list[str]) -> pl.Expr:
@@ -86,6 +95,40 @@ def record_hashes(
             content_hash=_row_hash([*fields, "_authors", "_addresses"]),
         )
     )
+
+
+def _stored_record_hashes(tables: Mapping[str, str | Path], store_dir: Path) -> pl.LazyFrame:
+    """The record hashes of every shard, each computed once for its shard's records, authors
+    and addresses (a store kept like the normalised addresses, see collabscope.parts): a new
+    export file hashes its shard's records only."""
+    sources = [
+        parts_of(tables[table.name], table)
+        for table in (schemas.RECORDS, schemas.AUTHORSHIPS, schemas.ADDRESSES)
+    ]
+    shards = [[shard for shard, _ in parts.files] for parts in sources]
+    if shards[1:] != shards[:-1]:
+        raise ValueError(f"records, authorships and addresses are of other shards: {shards}")
+    store = PartStore(store_dir, schemas.SNAPSHOT_RECORDS)
+    settings = settings_digest({"code": _CODE, "polars": pl.__version__, "seed": _SEED})
+    stored = []
+    for i, shard in enumerate(shards[0]):
+        files = [parts.files[i][1] for parts in sources]
+        target = store.path(settings_digest([file_digest(f) for f in files]), settings)
+        if not target.exists():
+            records, authorships, addresses = (
+                scan_table(file, table)
+                for file, table in zip(
+                    files, (schemas.RECORDS, schemas.AUTHORSHIPS, schemas.ADDRESSES), strict=True
+                )
+            )
+            # Streaming: a shard's abstracts never sit in memory at once.
+            store.write(
+                record_hashes(records, authorships, addresses).collect(engine="streaming"), target
+            )
+        stored.append((shard, target))
+    store.prune(target for _, target in stored)
+    parts = Parts(schemas.SNAPSHOT_RECORDS.name, tuple(stored), sources[0].superseded)
+    return scan_parts(parts, schemas.SNAPSHOT_RECORDS)
 
 
 def indicator_values(indicators: Mapping[str, str | Path]) -> pl.DataFrame:
@@ -289,12 +332,7 @@ def compare_runs(
     accounting = scan_table(tables["accounting"], schemas.ACCOUNTING)
     current = {
         "files": accounting.select("file", "sha256", "records_seen"),
-        # Streaming: two million records' abstracts never sit in memory at once.
-        "records": record_hashes(
-            scan_table(tables["records"], schemas.RECORDS),
-            scan_table(tables["authorships"], schemas.AUTHORSHIPS),
-            scan_table(tables["addresses"], schemas.ADDRESSES),
-        ).collect(engine="streaming"),
+        "records": _stored_record_hashes(tables, state_dir / "record_hashes").collect(),
         "indicators": indicator_values(indicators),
     }
     digest = _write_snapshot(current, runs)

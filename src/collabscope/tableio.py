@@ -128,18 +128,29 @@ def read_parts_manifest(path: str | Path) -> Parts:
     )
 
 
-def _scan_parts(path: Path, table: Table) -> pl.LazyFrame:
+def parts_of(path: str | Path, table: Table) -> Parts:
+    """The parts of ``table`` at ``path``: those its manifest lists, or the one file."""
+    if not str(path).endswith(PARTS_SUFFIX):
+        return Parts(table.name, (("", Path(path)),), None)
     parts = read_parts_manifest(path)
     if parts.table != table.name:
         raise ValueError(f"{path}: lists the parts of {parts.table!r}, not {table.name}")
+    return parts
+
+
+def _scan_parts(path: Path, table: Table) -> pl.LazyFrame:
+    return scan_parts(parts_of(path, table), table, listed_by=path)
+
+
+def scan_parts(parts: Parts, table: Table, listed_by: str | Path = "") -> pl.LazyFrame:
+    """``parts`` read as one table of ``table``'s schema, less their superseded rows."""
+    where = f" listed by {listed_by}" if listed_by else ""
     for _, file in parts.files:
         if not file.exists():
-            raise FileNotFoundError(
-                f"{file}: a part of {table.name} listed by {path} is missing; delete {path} "
-                "and run the workflow again"
-            )
+            again = f"; delete {listed_by} and run the workflow again" if listed_by else ""
+            raise FileNotFoundError(f"{file}: a part of {table.name}{where} is missing{again}")
         if pl.Schema(pl.read_parquet_schema(file)) != table.schema:
-            raise ValueError(f"{file}: schema differs from {table.name} (listed by {path})")
+            raise ValueError(f"{file}: schema differs from {table.name}{where}")
     superseded = {}
     if parts.superseded is not None:
         superseded = (

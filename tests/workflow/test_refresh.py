@@ -95,8 +95,10 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
     # Normalisation ran again, but matched the new shard's addresses only.
     log = (study / "logs" / "normalise_addresses" / "normalise_addresses.log").read_text()
     assert f"1 of {SHARDS} address parts to normalise" in log
-    stored = {name for name in changed if name.startswith("normalised/parts/")}
-    assert len(stored) == 1 and len(list((results / "normalised" / "parts").rglob("*.*"))) == SHARDS
+    # So did the record hashes that tell what changed since the previous run.
+    for store in ("normalised/parts/addresses", "changes/state/record_hashes"):
+        assert len({name for name in changed if name.startswith(store)}) == 1, store
+        assert len(list((results / store).glob("*.parquet"))) == SHARDS, store
     dataset_records = pl.read_parquet(results / "tables" / "dataset_records.parquet")
     new_ids = {f"WOS:{i:015d}" for i in range(9000, 9005)}
     assert set(dataset_records.filter(pl.col("dataset") == "uk")["record_id"]) >= new_ids

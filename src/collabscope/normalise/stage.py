@@ -30,14 +30,7 @@ from collabscope.normalise.institutions import (
 )
 from collabscope.parts import PartStore, file_digest, settings_digest
 from collabscope.sharding import code_version
-from collabscope.tableio import (
-    PARTS_SUFFIX,
-    Parts,
-    read_parts_manifest,
-    scan_table,
-    write_parts_manifest,
-    write_table,
-)
+from collabscope.tableio import parts_of, scan_table, write_parts_manifest, write_table
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +65,7 @@ def normalise_addresses(
     (see collabscope.parts), so a new export file normalises its shard only. ``outputs``'s
     ``addresses`` is a manifest of the stored parts."""
     countries_dir = Path(countries_dir)
-    parts = _parts(addresses)
+    parts = parts_of(addresses, schemas.ADDRESSES)
     settings = settings_digest(
         {
             "policy": dict(country_policy),
@@ -146,13 +139,6 @@ def normalise_addresses(
     }
     log.info("policy %s; by method: %s", dict(country_policy), counts)
     return counts
-
-
-def _parts(addresses: str | Path) -> Parts:
-    """The parts of the canonical addresses: those a manifest lists, or one file."""
-    if str(addresses).endswith(PARTS_SUFFIX):
-        return read_parts_manifest(addresses)
-    return Parts(schemas.ADDRESSES.name, (("", Path(addresses)),), None)
 
 
 def normalise_funding(
