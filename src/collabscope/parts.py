@@ -58,10 +58,11 @@ class PartStore:
         return write_table(frame, self.table, path)
 
     def prune(self, keep: Iterable[Path]) -> int:
-        """Remove the store's files not in ``keep``; return how many."""
+        """Remove the store's files not in ``keep``, and the temporary files of writes a killed
+        run left (one job owns a store: none is being written); return how many."""
         kept = {Path(p).resolve() for p in keep}
         removed = 0
-        for path in self.directory.glob("*.parquet"):
+        for path in [*self.directory.glob("*.parquet"), *self.directory.glob(".*.tmp")]:
             if path.resolve() not in kept:
                 path.unlink(missing_ok=True)
                 removed += 1

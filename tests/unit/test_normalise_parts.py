@@ -110,3 +110,14 @@ def test_a_new_policy_or_override_normalises_every_part_again(tmp_path: Path) ->
     assert _normalise(tables, out, store, overrides=overrides)["parts"]["normalised"] == 2
     assert set(_read(out)["institution_id"]) == {"gbr-cambridge"}
     assert len(list(store.glob("*.parquet"))) == 2
+
+
+def test_a_killed_runs_leftovers_leave_the_store(tmp_path: Path) -> None:
+    a = str(wos_plain_file(tmp_path / "a.txt", range(0, 4)))
+    store, out = tmp_path / "store", tmp_path / "out"
+    tables = _tables(tmp_path / "run", [{a: ["world"]}])
+    _normalise(tables, out, store)
+    (store / ".0123abcd.parquet.999.tmp").write_bytes(b"half a part")  # killed mid-write
+    (store / "0123abcd.parquet").write_bytes(b"a part no manifest lists")
+    assert _normalise(tables, out, store)["parts"] == {"normalised": 0, "reused": 1}
+    assert len(list(store.iterdir())) == 1
