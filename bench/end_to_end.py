@@ -50,7 +50,7 @@ Measured on 2026-11-24, later, same corpus (load 0.6 and 1.3 before the builds):
   827 s CPU, peak RSS 5,919 MB; build_tables 2.7 s (was 108.5); one more file **147.3 s =
   32.4%**.
 - Then normalisation and compare_runs computing only the parts they have not seen (stores
-  under results/normalised/parts/ and results/changes/state/record_hashes/): full build
+  under results/parts/): full build
   **436.4 s**, 784 s CPU, peak RSS **4,445 MB**; `snakemake -n` 3.6 s. One more file:
   **114.0 s = 26.1%** (target 5%: not met), of which render_report 30.6, classify_papers 22.2,
   merge_works 18.9, compute_indicators 12.6, build_pool 8.1, normalise_addresses 3.1 (20.8 in

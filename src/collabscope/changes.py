@@ -11,8 +11,6 @@ job graph:
   indicator values); ``<digest>`` is the sha256 of the snapshot's bytes (the tables are written
   by :mod:`collabscope.tableio`, so the same data always gives the same digest);
 - ``state.json`` names the two latest different snapshots: ``latest`` and ``previous``.
-- ``record_hashes/`` holds each shard's record hashes under the digest of the shard's files
-  (collabscope.parts), so that a new export file hashes the records of its shard only.
 
 The rule compares this run's snapshot with ``latest`` when they differ, and then makes it
 ``latest`` (the old one becomes ``previous``); when they are equal (the same data built again:
@@ -323,16 +321,20 @@ def compare_runs(
     indicators: Mapping[str, str | Path],
     state_dir: str | Path,
     output: str | Path,
+    record_hashes: str | Path,
 ) -> dict[str, int]:
     """Stage function: snapshot this run, compare it with the previous different snapshot in
-    ``state_dir``, write the changes table; return the count of each change for the log."""
+    ``state_dir``, write the changes table; return the count of each change for the log.
+
+    ``record_hashes``: where each shard's record hashes are kept under the digest of the
+    shard's files (collabscope.parts), so that a new export file hashes its shard only."""
     state_dir = Path(state_dir)
     runs = state_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     accounting = scan_table(tables["accounting"], schemas.ACCOUNTING)
     current = {
         "files": accounting.select("file", "sha256", "records_seen"),
-        "records": _stored_record_hashes(tables, state_dir / "record_hashes").collect(),
+        "records": _stored_record_hashes(tables, Path(record_hashes)).collect(),
         "indicators": indicator_values(indicators),
     }
     digest = _write_snapshot(current, runs)

@@ -870,6 +870,22 @@ INDICATORS: tuple[Table, ...] = (
     ),
 )
 INDICATOR_BY_NAME = {table.name: table for table in INDICATORS}
+# The report's store of each shard's classes under the other country policies
+# (results/parts/report/policy_classes/, see report.indicator_sections.policy_classes_section).
+POLICY_CLASSES = Table(
+    "policy_classes",
+    ("uk_nations", "hong_kong_macau_taiwan", "record_id", "focal"),
+    "each record that another country policy could classify otherwise, classified under it",
+    (
+        ("uk_nations", STR, "the other policy's uk_nations"),
+        ("hong_kong_macau_taiwan", STR, "… and hong_kong_macau_taiwan"),
+        ("record_id", STR, "records.record_id"),
+        ("focal", STR, "paper_classes.focal"),
+        ("participated", BOOL, "paper_classes.participated under that policy"),
+        ("category", STR, "paper_classes.category under that policy"),
+    ),
+)
+
 CLASSIFIED_TABLES: tuple[Table, ...] = (
     PAPER_CLASSES,
     COUNTRY_CREDIT,
@@ -921,7 +937,7 @@ def markdown() -> str:
         "",
         "Under `results/normalised/`: a canonical table with the normalisation stage's columns",
         "added (the canonical columns are as above). `funding.parquet` is one file;",
-        "`addresses.parts.json` lists one part per shard, kept in `results/normalised/parts/`",
+        "`addresses.parts.json` lists one part per shard, kept in `results/parts/`",
         "and computed again only when its shard or the normalisation's inputs change; read it",
         "with `collabscope.tableio.scan_table(path, schemas.ADDRESSES_NORMALISED)`.",
         "",

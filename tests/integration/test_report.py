@@ -294,13 +294,9 @@ def _records(results: Path) -> pl.DataFrame:
     return scan_table(table_path(results / "tables", schemas.RECORDS), schemas.RECORDS).collect()
 
 
-def _hostile_page(run: Path, out: Path) -> Path:
-    """The real report plus a section listing the example's titles that hold markup: the way
-    the indicator sections (highly cited papers) will show titles."""
-    results = run / "results"
-    records = _records(results)
-    hostile = records.filter(pl.col("title").str.contains("<", literal=True)).sort("record_id")
-    inputs = {
+def _report_inputs(results: Path) -> dict[str, Path]:
+    """render_report's inputs in a run's results folder."""
+    inputs: dict[str, Path] = {
         n: table_path(results / "tables", schemas.BY_NAME[n])
         for n in ("datasets", "accounting", "quarantine", "records", "dataset_records")
     }
@@ -316,6 +312,16 @@ def _hostile_page(run: Path, out: Path) -> Path:
     }
     inputs |= {t.name: results / "tables" / f"{t.name}.parquet" for t in schemas.CLASSIFIED_TABLES}
     inputs |= {t.name: results / "indicators" / f"{t.name}.parquet" for t in schemas.INDICATORS}
+    return inputs
+
+
+def _hostile_page(run: Path, out: Path) -> Path:
+    """The real report plus a section listing the example's titles that hold markup: the way
+    the indicator sections (highly cited papers) will show titles."""
+    results = run / "results"
+    records = _records(results)
+    hostile = records.filter(pl.col("title").str.contains("<", literal=True)).sort("record_id")
+    inputs = _report_inputs(results)
     config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
     context = render.build_context(inputs, config, out / "figures")
     titles = table_block(
@@ -717,3 +723,22 @@ def test_new_tables_hold_the_same_numbers_in_html_markdown_and_xlsx(run: Path) -
                     assert text == str(value), (name, text, value)
             md = tuple(c.replace("\\", "") for c in html_row)
             assert md in md_rows, (name, html_row)
+
+
+def test_policy_classes_from_the_store_equal_those_computed(run: Path, tmp_path: Path) -> None:
+    from collabscope.report import indicator_sections as sections
+
+    results = run / "results"
+    inputs = _report_inputs(results)
+    config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
+    names = render.sections.country_names(inputs["countries"])
+    info = sections.load(inputs, render.sections.study(config, names), names)
+    computed = sections.policy_classes_section(inputs, config, info)
+    store = tmp_path / "store"
+    assert sections.policy_classes_section(inputs, config, info, store) == computed
+    stored = {p: p.stat().st_mtime_ns for p in store.glob("*.parquet")}
+    assert len(stored) == len(list((results / "shards").iterdir()))  # one part per shard
+    assert sections.policy_classes_section(inputs, config, info, store) == computed
+    assert {p: p.stat().st_mtime_ns for p in store.glob("*.parquet")} == stored  # read, not redone
+    changed = [r for r in computed.blocks[0].rows if r[2] != "yes" and r[4]]
+    assert changed  # the example has UK nations and Hong Kong: some papers change class

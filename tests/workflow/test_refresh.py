@@ -95,8 +95,13 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
     # Normalisation ran again, but matched the new shard's addresses only.
     log = (study / "logs" / "normalise_addresses" / "normalise_addresses.log").read_text()
     assert f"1 of {SHARDS} address parts to normalise" in log
-    # So did the record hashes that tell what changed since the previous run.
-    for store in ("normalised/parts/addresses", "changes/state/record_hashes"):
+    # So did the record hashes that tell what changed since the previous run, and the report's
+    # classes under the other country policies: each store holds one part per shard.
+    for store in (
+        "parts/normalised_addresses",
+        "parts/record_hashes",
+        "parts/report/policy_classes",
+    ):
         assert len({name for name in changed if name.startswith(store)}) == 1, store
         assert len(list((results / store).glob("*.parquet"))) == SHARDS, store
     dataset_records = pl.read_parquet(results / "tables" / "dataset_records.parquet")

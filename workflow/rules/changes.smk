@@ -17,6 +17,8 @@ rule compare_runs:
     params:
         indicators={t.name: INDICATOR_FILES[t.name] for t in schemas.INDICATORS},
         state=CHANGES_STATE,
+        # Each shard's record hashes (collabscope.parts), kept like the state.
+        record_hashes=RECORD_HASH_STORE,
         code=CHANGES_CODE,
     log:
         "logs/compare_runs/compare_runs.log",

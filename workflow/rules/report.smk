@@ -44,11 +44,15 @@ rule render_report:
         config={
             key: config[key] for key in ("study", "datasets", "normalise", "classify", "qualitative")
         },
+        # What sections compute per shard, kept outside the job graph (collabscope.parts).
+        store=REPORT_STORE,
         code=REPORT_CODE,
     log:
         "logs/render_report/render_report.log",
     benchmark:
         "benchmarks/render_report/render_report.tsv"
+    # It runs last, alone: Polars may use both cores (one thread by default).
+    threads: 2
     conda:
         "../../environment.yml"
     script:

@@ -10,4 +10,5 @@ run(
     dict(snakemake.params.indicators),
     snakemake.params.state,
     snakemake.output.changes,
+    snakemake.params.record_hashes,
 )

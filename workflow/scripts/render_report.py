@@ -9,4 +9,5 @@ run(
     dict(snakemake.input.items()),
     dict(snakemake.output.items()),
     snakemake.params.config,
+    snakemake.params.store,
 )

@@ -30,6 +30,7 @@ from collabscope.classify.papers import (
     record_profile,
 )
 from collabscope.normalise.countries import CountryPolicy
+from collabscope.parts import PartStore, file_digest, settings_digest
 from collabscope.report import figures, findings
 from collabscope.report.model import (
     Column,
@@ -43,7 +44,8 @@ from collabscope.report.model import (
     table_block,
 )
 from collabscope.sampling.draw import SUMMARY_SCHEMA
-from collabscope.tableio import scan_table
+from collabscope.sharding import code_version
+from collabscope.tableio import Parts, parts_of, scan_parts, scan_table
 
 INDICATOR_NAMES = tuple(t.name for t in schemas.INDICATORS)
 SAMPLING_CSV = dict(SUMMARY_SCHEMA)  # results/sampling/summary.csv, as draw_sample writes it
@@ -1377,22 +1379,32 @@ def definitions_section(data: Indicators, config: Mapping[str, object]) -> Secti
 
 
 POLICIES = tuple((uk, hmt) for uk in ("GBR", "separate") for hmt in ("separate", "fold_into_CHN"))
+# The code a stored shard's classes were computed with: editing it classifies them all again.
+_PACKAGE = Path(__file__).resolve().parents[1]
+_POLICY_CODE = code_version(
+    [
+        Path(__file__),
+        *_PACKAGE.joinpath("classify").glob("*.py"),
+        *(_PACKAGE / name for name in ("schemas.py", "tableio.py", "parts.py")),
+    ]
+)
 
 
-def policy_classes_section(
-    tables: Mapping[str, str | Path], config: Mapping[str, object], data: Indicators
-) -> Section:
-    """Papers whose class (participated, ICP, lead category) changes under each other country
-    policy: classification rerun on the recorded countries folded the other way."""
-    normalise, classify = config["normalise"], config["classify"]
-    assert isinstance(normalise, Mapping) and isinstance(classify, Mapping)
-    used = CountryPolicy(**dict(normalise["country_policy"]))
-    focal = data.focal
-    folds = pl.read_csv(
-        tables["countries"], columns=["code", "folds_into"], schema_overrides={"code": pl.String}
-    ).filter(pl.col("folds_into").is_not_null())
-    addresses = (
-        scan_table(tables["addresses"], schemas.ADDRESSES_NORMALISED)
+def _other_policy_classes(
+    records: Path,
+    author_address: Path,
+    addresses: Path,
+    folds: pl.DataFrame,
+    used: CountryPolicy,
+    focal: Sequence[str],
+    lead_rule: str,
+) -> pl.DataFrame:
+    """One shard's records classified under each policy but ``used``: those with an address
+    in a country the two policies fold differently (a UK nation, or Hong Kong, Macau,
+    Taiwan), the only ones that can change class (at 2,000,000 records, classifying all of
+    them four times took 55 of the report's 83 s)."""
+    located_all = (
+        scan_table(addresses, schemas.ADDRESSES_NORMALISED)
         .select(
             "record_id",
             "address_pos",
@@ -1405,42 +1417,35 @@ def policy_classes_section(
         )
         .join(folds.lazy(), left_on="country_recorded", right_on="code", how="left")
     )
-    # Only a record with an address in a country that the two policies fold differently (a UK
-    # nation, or Hong Kong, Macau, Taiwan) can change class; only those records are classified
-    # again (at 2,000,000 records, classifying all of them four times took 55 of the report's
-    # 83 s). Under the policy in use no record can change: its row is 0 by construction.
     foldable = (
-        addresses.filter(pl.col("folds_into").is_not_null()).select("record_id").unique().collect()
+        located_all.filter(pl.col("folds_into").is_not_null())
+        .select("record_id")
+        .unique()
+        .collect()
     )
-    addresses = addresses.join(foldable.lazy(), on="record_id", how="semi").collect()
-    records = (
-        scan_table(tables["records"], schemas.RECORDS)
+    located_all = located_all.join(foldable.lazy(), on="record_id", how="semi").collect()
+    records_all = (
+        scan_table(records, schemas.RECORDS)
         .select("record_id", "year", "n_authors")
         .join(foldable.lazy(), on="record_id", how="semi")
         .collect()
     )
     links = (
-        scan_table(tables["author_address"], schemas.AUTHOR_ADDRESS)
+        scan_table(author_address, schemas.AUTHOR_ADDRESS)
         .join(foldable.lazy(), on="record_id", how="semi")
         .collect()
     )
-    current_all = (
-        scan_table(tables["paper_classes"], schemas.PAPER_CLASSES)
-        .select("record_id", "focal", "participated", "category")
-        .join(foldable.lazy(), on="record_id", how="semi")
-        .collect()
-    )
-    keys = [*focal, *([data.pair] if data.pair else [])]
-    rows: list[tuple[object, ...]] = []
+    frames = [schemas.POLICY_CLASSES.empty()]
     for uk, hmt in POLICIES:
         policy = CountryPolicy(uk_nations=uk, hong_kong_macau_taiwan=hmt)  # type: ignore[arg-type]
         differing = sorted(policy.fold_targets() ^ used.fold_targets())
+        if not differing:
+            continue  # the policy in use: nothing can change
         affected = (
-            addresses.filter(pl.col("folds_into").is_in(differing)).select("record_id").unique()
+            located_all.filter(pl.col("folds_into").is_in(differing)).select("record_id").unique()
         )
-        current = current_all.join(affected, on="record_id", how="semi").lazy()
         located = (
-            addresses.join(affected, on="record_id", how="semi")
+            located_all.join(affected, on="record_id", how="semi")
             .lazy()
             .with_columns(
                 country=pl.when(pl.col("folds_into").is_in(sorted(policy.fold_targets())))
@@ -1449,15 +1454,134 @@ def policy_classes_section(
             )
         )
         leads = lead_addresses(
-            located,
-            links.join(affected, on="record_id", how="semi").lazy(),
-            str(classify["lead_rule"]),
+            located, links.join(affected, on="record_id", how="semi").lazy(), lead_rule
         )
         classes = classify_papers(
             record_profile(
-                records.join(affected, on="record_id", how="semi").lazy(), located, leads
+                records_all.join(affected, on="record_id", how="semi").lazy(), located, leads
             ),
             focal,
+        )
+        frames.append(
+            classes.select(
+                pl.lit(uk).alias("uk_nations"),
+                pl.lit(hmt).alias("hong_kong_macau_taiwan"),
+                "record_id",
+                "focal",
+                "participated",
+                "category",
+            ).collect()
+        )
+    return pl.concat(frames, how="vertical")
+
+
+def _shard_files(sources: Sequence[Parts]) -> list[tuple[str, list[Path]]]:
+    """(shard, [its file of each source]) for parts of the same shards."""
+    return [
+        (shard, [parts.files[i][1] for parts in sources])
+        for i, (shard, _) in enumerate(sources[0].files)
+    ]
+
+
+def _affected_records(other: pl.DataFrame, uk: str, hmt: str) -> pl.LazyFrame:
+    """The records classified under the policy (uk, hmt): those it could change."""
+    return (
+        other.lazy()
+        .filter(pl.col("uk_nations") == uk, pl.col("hong_kong_macau_taiwan") == hmt)
+        .select("record_id")
+        .unique()
+    )
+
+
+def _less_superseded(
+    parts: Sequence[tuple[str, pl.DataFrame]], superseded: Path | None
+) -> pl.DataFrame:
+    """Computed parts (not stored) as one frame, less the shards' superseded records."""
+    dropped = (
+        scan_table(superseded, schemas.SUPERSEDED).select("shard", "record_id").collect()
+        if superseded is not None
+        else pl.DataFrame(schema={"shard": pl.String, "record_id": pl.String})
+    )
+    frames = [schemas.POLICY_CLASSES.empty()]
+    for shard, frame in parts:
+        ids = dropped.filter(pl.col("shard") == shard).get_column("record_id")
+        frames.append(frame.filter(~pl.col("record_id").is_in(ids.implode())))
+    return pl.concat(frames, how="vertical")
+
+
+def policy_classes_section(
+    tables: Mapping[str, str | Path],
+    config: Mapping[str, object],
+    data: Indicators,
+    store: str | Path | None = None,
+) -> Section:
+    """Papers whose class (participated, ICP, lead category) changes under each other country
+    policy: classification rerun on the recorded countries folded the other way.
+
+    ``store``: where each shard's classes under the other policies are kept, under the digest
+    of the shard's records, author links and normalised addresses and of the settings (see
+    collabscope.parts), so that a new export file classifies its shard's records only; None:
+    computed, not kept."""
+    normalise, classify = config["normalise"], config["classify"]
+    assert isinstance(normalise, Mapping) and isinstance(classify, Mapping)
+    used = CountryPolicy(**dict(normalise["country_policy"]))
+    focal = data.focal
+    folds = pl.read_csv(
+        tables["countries"], columns=["code", "folds_into"], schema_overrides={"code": pl.String}
+    ).filter(pl.col("folds_into").is_not_null())
+    sources = [
+        parts_of(tables[name], table)
+        for name, table in (
+            ("records", schemas.RECORDS),
+            ("author_address", schemas.AUTHOR_ADDRESS),
+            ("addresses", schemas.ADDRESSES_NORMALISED),
+        )
+    ]
+    shards = [[shard for shard, _ in parts.files] for parts in sources]
+    if shards[1:] != shards[:-1]:
+        raise ValueError(f"records, author links and addresses are of other shards: {shards}")
+    lead_rule = str(classify["lead_rule"])
+    settings = settings_digest(
+        {
+            "used": [used.uk_nations, used.hong_kong_macau_taiwan],
+            "focal": list(focal),
+            "lead_rule": lead_rule,
+            "folds": sorted(folds.iter_rows()),
+            "code": _POLICY_CODE,
+        }
+    )
+    if store is None:
+        computed = [
+            (shard, _other_policy_classes(*files, folds, used, focal, lead_rule))
+            for shard, files in _shard_files(sources)
+        ]
+        other = _less_superseded(computed, sources[0].superseded)
+    else:
+        results = PartStore(store, schemas.POLICY_CLASSES)
+        stored = []
+        for shard, files in _shard_files(sources):
+            target = results.path(settings_digest([file_digest(f) for f in files]), settings)
+            if not target.exists():
+                results.write(_other_policy_classes(*files, folds, used, focal, lead_rule), target)
+            stored.append((shard, target))
+        results.prune(target for _, target in stored)
+        parts = Parts(schemas.POLICY_CLASSES.name, tuple(stored), sources[0].superseded)
+        other = scan_parts(parts, schemas.POLICY_CLASSES).collect()
+    current_all = (
+        scan_table(tables["paper_classes"], schemas.PAPER_CLASSES)
+        .select("record_id", "focal", "participated", "category")
+        .join(other.lazy().select("record_id").unique(), on="record_id", how="semi")
+        .collect()
+    )
+    keys = [*focal, *([data.pair] if data.pair else [])]
+    rows: list[tuple[object, ...]] = []
+    for uk, hmt in POLICIES:
+        policy = CountryPolicy(uk_nations=uk, hong_kong_macau_taiwan=hmt)  # type: ignore[arg-type]
+        classes = other.filter(
+            pl.col("uk_nations") == uk, pl.col("hong_kong_macau_taiwan") == hmt
+        ).lazy()
+        current = current_all.lazy().join(
+            _affected_records(other, uk, hmt), on="record_id", how="semi"
         )
         changed = (
             classes.select("record_id", "focal", "participated", "category")

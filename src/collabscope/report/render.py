@@ -184,13 +184,17 @@ def write_workbook(context: ReportContext, path: str | Path) -> None:
 
 
 def build_context(
-    tables: Mapping[str, str | Path], config: Mapping[str, object], figures_dir: Path
+    tables: Mapping[str, str | Path],
+    config: Mapping[str, object],
+    figures_dir: Path,
+    store: str | Path | None = None,
 ) -> ReportContext:
     """Every section available from the tables given, in page order.
 
     A later stage's part (indicators, sampling) plugs in as: its tables as named inputs of
     render_report, a builder in :mod:`collabscope.report.sections` returning a Section, one
-    line here; its figure names join :data:`FIGURES` (the rule lists them as outputs)."""
+    line here; its figure names join :data:`FIGURES` (the rule lists them as outputs).
+    ``store``: the folder where sections keep what they compute per shard (None: nowhere)."""
     names = sections.country_names(tables["countries"])
     info = sections.study(config, names)
     figures = (
@@ -218,7 +222,9 @@ def build_context(
             *qualitative.sections(tables, config),
             indicator_sections.definitions_section(data, config),
             sections.country_policy_section(tables, config, info, names),
-            indicator_sections.policy_classes_section(tables, config, data),
+            indicator_sections.policy_classes_section(
+                tables, config, data, None if store is None else Path(store) / "policy_classes"
+            ),
             sections.audit_section(tables),
             sections.accounting_section(tables),
             sections.inputs_section(tables, config),
@@ -239,10 +245,12 @@ def render_report(
     tables: Mapping[str, str | Path],
     outputs: Mapping[str, str | Path],
     config: Mapping[str, object],
+    store: str | Path | None = None,
 ) -> ReportContext:
-    """Stage function: write index.html, report.md, tables.xlsx and figures/ (PNG and SVG)."""
+    """Stage function: write index.html, report.md, tables.xlsx and figures/ (PNG and SVG).
+    ``store``: see :func:`build_context`."""
     html = Path(outputs["html"])
-    context = build_context(tables, config, html.parent / "figures")
+    context = build_context(tables, config, html.parent / "figures", store)
     _write_text(html, render_html(context))
     _write_text(Path(outputs["markdown"]), render_markdown(context))
     write_workbook(context, outputs["xlsx"])
