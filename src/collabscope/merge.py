@@ -210,6 +210,8 @@ def _titles_agree(pairs: pl.DataFrame, keyed: pl.DataFrame) -> pl.DataFrame:
 def _components(ids: pl.Series, edges: pl.DataFrame) -> pl.DataFrame:
     """(record_id, group): the smallest record id reachable from each record."""
     label = pl.DataFrame({"record_id": ids, "group": ids})
+    if edges.height == 0:
+        return label  # every record is its own work
     undirected = pl.concat(
         [
             edges.select(a="record_id", b="other_id"),
@@ -246,7 +248,6 @@ def merge_works(
     field_sources: Mapping[str, Sequence[str]],
 ) -> dict[str, pl.DataFrame]:
     """The tables record_works, work_fields and works (see schemas)."""
-    edges = match_records(records, authorships)
     base = records.select(
         "record_id",
         "source",
@@ -256,6 +257,14 @@ def merge_works(
         "n_references_parsed",
         "times_cited",
     ).collect()
+    # Only records of different sources match: with one source (a Web of Science-only study)
+    # there is nothing to compare, and normalising two million titles took most of the stage.
+    if base["source"].n_unique() > 1:
+        edges = match_records(records, authorships)
+    else:
+        edges = pl.DataFrame(
+            schema={"record_id": pl.String, "other_id": pl.String, "method": pl.String}
+        )
     funded = funding.select("record_id").unique().collect()
     groups = _components(base["record_id"], edges)
     frame = base.join(groups, on="record_id").with_columns(

@@ -181,8 +181,9 @@ def test_uk_and_china_addresses_get_their_true_institution(two_runs: tuple[Path,
 # --- sampling (issue 5) -----------------------------------------------------------------------
 # Outputs with names or e-mails: results/private/. The canonical and intermediate tables are the
 # exports' own AU/AF/EM columns (marked "personal data" in docs/tables.md), not outputs for
-# publication; everything else a run writes is public and is searched below.
-TABLE_DIRS = ("private", "tables", "shards", "normalised")
+# publication (results/parts/ holds per-shard parts of such tables); everything else a run
+# writes is public and is searched below.
+TABLE_DIRS = ("private", "tables", "shards", "normalised", "parts")
 
 
 def test_pool_sample_and_letters_are_byte_identical_across_runs(
