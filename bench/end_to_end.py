@@ -56,6 +56,13 @@ Measured on 2026-11-24, later, same corpus (load 0.6 and 1.3 before the builds):
   merge_works 18.9, compute_indicators 12.6, build_pool 8.1, normalise_addresses 3.1 (20.8 in
   the full build), parse_exports 3.3, build_tables 2.6, compare_runs 2.4 (12.8), and
   normalise_funding 2.0. The rest still read the whole corpus.
+- Then merge_works skipping the matching when the corpus has one source, and the record
+  index encoding ids by a hash join (SLURM's controller was down: every Snakemake start
+  waited ~9 s, planning 12.3 s): full build **426.7 s**, 773 s CPU, peak RSS 4,456 MB. One
+  more file: **92.7 s = 21.7%**; again by hand with the controller up, 87.6 s (20.5%). Its
+  stages: render_report 14.6 (25.0 in the full build), classify_papers 18.5, merge_works 10.2,
+  compute_indicators 9.6, build_pool 8.1, parse_exports 3.3, normalise_addresses 3.2,
+  build_tables 2.6, compare_runs 2.3, normalise_funding 1.9.
 """
 
 from __future__ import annotations
