@@ -43,9 +43,9 @@ from pathlib import Path
 import polars as pl
 
 from collabscope import schemas
-from collabscope.parts import PartStore, file_digest, settings_digest
+from collabscope.parts import PartStore, settings_digest
 from collabscope.sharding import code_version
-from collabscope.tableio import Parts, parts_of, scan_parts, scan_table, write_table
+from collabscope.tableio import parts_of, scan_parts, scan_table, write_table
 
 log = logging.getLogger(__name__)
 
@@ -99,33 +99,16 @@ def _stored_record_hashes(tables: Mapping[str, str | Path], store_dir: Path) -> 
     """The record hashes of every shard, each computed once for its shard's records, authors
     and addresses (a store kept like the normalised addresses, see collabscope.parts): a new
     export file hashes its shard's records only."""
-    sources = [
-        parts_of(tables[table.name], table)
-        for table in (schemas.RECORDS, schemas.AUTHORSHIPS, schemas.ADDRESSES)
-    ]
-    shards = [[shard for shard, _ in parts.files] for parts in sources]
-    if shards[1:] != shards[:-1]:
-        raise ValueError(f"records, authorships and addresses are of other shards: {shards}")
+    sources = (schemas.RECORDS, schemas.AUTHORSHIPS, schemas.ADDRESSES)
+
+    def hashes(files: list[Path]) -> pl.DataFrame:
+        frames = (scan_table(f, table) for f, table in zip(files, sources, strict=True))
+        # Streaming: a shard's abstracts never sit in memory at once.
+        return record_hashes(*frames).collect(engine="streaming")
+
     store = PartStore(store_dir, schemas.SNAPSHOT_RECORDS)
     settings = settings_digest({"code": _CODE, "polars": pl.__version__, "seed": _SEED})
-    stored = []
-    for i, shard in enumerate(shards[0]):
-        files = [parts.files[i][1] for parts in sources]
-        target = store.path(settings_digest([file_digest(f) for f in files]), settings)
-        if not target.exists():
-            records, authorships, addresses = (
-                scan_table(file, table)
-                for file, table in zip(
-                    files, (schemas.RECORDS, schemas.AUTHORSHIPS, schemas.ADDRESSES), strict=True
-                )
-            )
-            # Streaming: a shard's abstracts never sit in memory at once.
-            store.write(
-                record_hashes(records, authorships, addresses).collect(engine="streaming"), target
-            )
-        stored.append((shard, target))
-    store.prune(target for _, target in stored)
-    parts = Parts(schemas.SNAPSHOT_RECORDS.name, tuple(stored), sources[0].superseded)
+    parts = store.fill([parts_of(tables[t.name], t) for t in sources], settings, hashes)
     return scan_parts(parts, schemas.SNAPSHOT_RECORDS)
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import polars as pl
 
 from collabscope.schemas import Table
-from collabscope.tableio import write_table
+from collabscope.tableio import Parts, write_table
 
 _CHUNK = 1 << 20
 
@@ -41,6 +41,19 @@ def settings_digest(settings: object, files: Iterable[str | Path] = ()) -> str:
     for path in files:
         digest.update(file_digest(path).encode())
     return digest.hexdigest()
+
+
+def aligned(sources: Sequence[Parts]) -> list[tuple[str, list[Path]]]:
+    """(shard, [its file in each of ``sources``]) for tables held as parts of the same shards
+    (records and its child tables, the normalised addresses)."""
+    shards = [[shard for shard, _ in parts.files] for parts in sources]
+    if shards[1:] != shards[:-1]:
+        names = ", ".join(parts.table for parts in sources)
+        raise ValueError(f"{names} are parts of different shards: {shards}")
+    return [
+        (shard, [parts.files[i][1] for parts in sources])
+        for i, (shard, _) in enumerate(sources[0].files)
+    ]
 
 
 class PartStore:
@@ -67,3 +80,21 @@ class PartStore:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+    def fill(
+        self,
+        sources: Sequence[Parts],
+        settings: str,
+        compute: Callable[[list[Path]], pl.DataFrame],
+    ) -> Parts:
+        """The result of ``compute`` (given a shard's files of each source) for every shard,
+        computed for those the store does not hold yet, the others read; the store keeps
+        these only. The parts have the superseded rows of the first source."""
+        stored = []
+        for shard, files in aligned(sources):
+            target = self.path(settings_digest([file_digest(f) for f in files]), settings)
+            if not target.exists():
+                self.write(compute(files), target)
+            stored.append((shard, target))
+        self.prune(target for _, target in stored)
+        return Parts(self.table.name, tuple(stored), sources[0].superseded)

@@ -30,7 +30,7 @@ from collabscope.classify.papers import (
     record_profile,
 )
 from collabscope.normalise.countries import CountryPolicy
-from collabscope.parts import PartStore, file_digest, settings_digest
+from collabscope.parts import PartStore, aligned, settings_digest
 from collabscope.report import figures, findings
 from collabscope.report.model import (
     Column,
@@ -45,7 +45,7 @@ from collabscope.report.model import (
 )
 from collabscope.sampling.draw import SUMMARY_SCHEMA
 from collabscope.sharding import code_version
-from collabscope.tableio import Parts, parts_of, scan_parts, scan_table
+from collabscope.tableio import parts_of, scan_parts, scan_table
 
 INDICATOR_NAMES = tuple(t.name for t in schemas.INDICATORS)
 SAMPLING_CSV = dict(SUMMARY_SCHEMA)  # results/sampling/summary.csv, as draw_sample writes it
@@ -1475,14 +1475,6 @@ def _other_policy_classes(
     return pl.concat(frames, how="vertical")
 
 
-def _shard_files(sources: Sequence[Parts]) -> list[tuple[str, list[Path]]]:
-    """(shard, [its file of each source]) for parts of the same shards."""
-    return [
-        (shard, [parts.files[i][1] for parts in sources])
-        for i, (shard, _) in enumerate(sources[0].files)
-    ]
-
-
 def _affected_records(other: pl.DataFrame, uk: str, hmt: str) -> pl.LazyFrame:
     """The records classified under the policy (uk, hmt): those it could change."""
     return (
@@ -1537,35 +1529,25 @@ def policy_classes_section(
             ("addresses", schemas.ADDRESSES_NORMALISED),
         )
     ]
-    shards = [[shard for shard, _ in parts.files] for parts in sources]
-    if shards[1:] != shards[:-1]:
-        raise ValueError(f"records, author links and addresses are of other shards: {shards}")
     lead_rule = str(classify["lead_rule"])
-    settings = settings_digest(
-        {
-            "used": [used.uk_nations, used.hong_kong_macau_taiwan],
-            "focal": list(focal),
-            "lead_rule": lead_rule,
-            "folds": sorted(folds.iter_rows()),
-            "code": _POLICY_CODE,
-        }
-    )
+
+    def classes(files: list[Path]) -> pl.DataFrame:
+        return _other_policy_classes(*files, folds, used, focal, lead_rule)
+
     if store is None:
-        computed = [
-            (shard, _other_policy_classes(*files, folds, used, focal, lead_rule))
-            for shard, files in _shard_files(sources)
-        ]
+        computed = [(shard, classes(files)) for shard, files in aligned(sources)]
         other = _less_superseded(computed, sources[0].superseded)
     else:
-        results = PartStore(store, schemas.POLICY_CLASSES)
-        stored = []
-        for shard, files in _shard_files(sources):
-            target = results.path(settings_digest([file_digest(f) for f in files]), settings)
-            if not target.exists():
-                results.write(_other_policy_classes(*files, folds, used, focal, lead_rule), target)
-            stored.append((shard, target))
-        results.prune(target for _, target in stored)
-        parts = Parts(schemas.POLICY_CLASSES.name, tuple(stored), sources[0].superseded)
+        settings = settings_digest(
+            {
+                "used": [used.uk_nations, used.hong_kong_macau_taiwan],
+                "focal": list(focal),
+                "lead_rule": lead_rule,
+                "folds": sorted(folds.iter_rows()),
+                "code": _POLICY_CODE,
+            }
+        )
+        parts = PartStore(store, schemas.POLICY_CLASSES).fill(sources, settings, classes)
         other = scan_parts(parts, schemas.POLICY_CLASSES).collect()
     current_all = (
         scan_table(tables["paper_classes"], schemas.PAPER_CLASSES)
