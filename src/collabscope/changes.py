@@ -43,8 +43,7 @@ from pathlib import Path
 import polars as pl
 
 from collabscope import schemas
-from collabscope.parts import PartStore, settings_digest
-from collabscope.sharding import code_version
+from collabscope.parts import PartStore, library_code, settings_digest
 from collabscope.tableio import parts_of, scan_parts, scan_table, write_table
 
 log = logging.getLogger(__name__)
@@ -55,11 +54,7 @@ SNAPSHOT = {
     "indicators": schemas.SNAPSHOT_INDICATORS,
 }
 _SEED = 20240501  # polars' hash seed: fixed, so a hash is the same run to run
-# The code a stored shard's hashes were computed with: editing it computes them all again.
-_PACKAGE = Path(__file__).resolve().parent
-_CODE = code_version(
-    _PACKAGE / name for name in ("changes.py", "schemas.py", "tableio.py", "parts.py")
-)
+_CODE = library_code("changes.py")
 
 
 def _row_hash(columns: list[str]) -> pl.Expr:

@@ -20,9 +20,23 @@ from pathlib import Path
 import polars as pl
 
 from collabscope.schemas import Table
+from collabscope.sharding import code_version
 from collabscope.tableio import Parts, write_table
 
 _CHUNK = 1 << 20
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def library_code(*patterns: str) -> str:
+    """Digest of the package's modules matching ``patterns`` (globs relative to the package)
+    and of those every stored part goes through (schemas, tableio, this one): part of a
+    store's settings, so that editing the code computes every part again."""
+    files = {
+        path
+        for pattern in (*patterns, "schemas.py", "tableio.py", "parts.py")
+        for path in _PACKAGE.glob(pattern)
+    }
+    return code_version(files)
 
 
 def file_digest(path: str | Path) -> str:

@@ -30,10 +30,12 @@ PARSE_CODE = code_version(
     [*SRC.joinpath("parse").glob("*.py"), SRC / "schemas.py", SRC / "tableio.py"]
 )
 COMBINE_CODE = code_version([SRC / "combine.py", SRC / "schemas.py", SRC / "tableio.py"])
-REPORT_CODE = code_version([*SRC.joinpath("report").glob("*.py"), *SRC.joinpath("templates").glob("*")])
+REPORT_CODE = code_version(
+    [*SRC.joinpath("report").glob("*.py"), *SRC.joinpath("templates").glob("*"), SRC / "parts.py"]
+)
 
 NORMALISE_CODE = code_version(
-    [*SRC.joinpath("normalise").glob("*.py"), SRC / "schemas.py", SRC / "tableio.py"]
+    [*SRC.joinpath("normalise").glob("*.py"), SRC / "schemas.py", SRC / "tableio.py", SRC / "parts.py"]
 )
 
 # records and its child tables are manifests of the shards' files (see collabscope.combine).
@@ -177,6 +179,8 @@ def qualitative_report_inputs(wildcards):
 
 
 # What changed since the previous run (workflow/rules/changes.smk).
-CHANGES_CODE = code_version([SRC / "changes.py", SRC / "schemas.py", SRC / "tableio.py"])
+CHANGES_CODE = code_version(
+    [SRC / "changes.py", SRC / "schemas.py", SRC / "tableio.py", SRC / "parts.py"]
+)
 CHANGES_TABLE = "results/changes/changes.parquet"
 CHANGES_STATE = "results/changes/state"

@@ -28,20 +28,12 @@ from collabscope.normalise.institutions import (
     match_institutions,
     review_queues,
 )
-from collabscope.parts import PartStore, file_digest, settings_digest
-from collabscope.sharding import code_version
+from collabscope.parts import PartStore, file_digest, library_code, settings_digest
 from collabscope.tableio import parts_of, scan_table, write_parts_manifest, write_table
 
 log = logging.getLogger(__name__)
 
-# The library code a stored part was computed with: editing it computes every part again.
-_PACKAGE = Path(__file__).resolve().parents[1]
-_CODE = code_version(
-    [
-        *_PACKAGE.joinpath("normalise").glob("*.py"),
-        *(_PACKAGE / name for name in ("schemas.py", "tableio.py", "parts.py")),
-    ]
-)
+_CODE = library_code("normalise/*.py")
 
 
 def normalise_addresses(

@@ -30,7 +30,7 @@ from collabscope.classify.papers import (
     record_profile,
 )
 from collabscope.normalise.countries import CountryPolicy
-from collabscope.parts import PartStore, aligned, settings_digest
+from collabscope.parts import PartStore, aligned, library_code, settings_digest
 from collabscope.report import figures, findings
 from collabscope.report.model import (
     Column,
@@ -44,7 +44,6 @@ from collabscope.report.model import (
     table_block,
 )
 from collabscope.sampling.draw import SUMMARY_SCHEMA
-from collabscope.sharding import code_version
 from collabscope.tableio import parts_of, scan_parts, scan_table
 
 INDICATOR_NAMES = tuple(t.name for t in schemas.INDICATORS)
@@ -1379,15 +1378,7 @@ def definitions_section(data: Indicators, config: Mapping[str, object]) -> Secti
 
 
 POLICIES = tuple((uk, hmt) for uk in ("GBR", "separate") for hmt in ("separate", "fold_into_CHN"))
-# The code a stored shard's classes were computed with: editing it classifies them all again.
-_PACKAGE = Path(__file__).resolve().parents[1]
-_POLICY_CODE = code_version(
-    [
-        Path(__file__),
-        *_PACKAGE.joinpath("classify").glob("*.py"),
-        *(_PACKAGE / name for name in ("schemas.py", "tableio.py", "parts.py")),
-    ]
-)
+_POLICY_CODE = library_code("report/indicator_sections.py", "classify/*.py")
 
 
 def _other_policy_classes(
