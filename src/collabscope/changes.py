@@ -37,7 +37,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import polars as pl
@@ -96,14 +96,15 @@ def _stored_record_hashes(tables: Mapping[str, str | Path], store_dir: Path) -> 
     export file hashes its shard's records only."""
     sources = (schemas.RECORDS, schemas.AUTHORSHIPS, schemas.ADDRESSES)
 
-    def hashes(files: list[Path]) -> pl.DataFrame:
-        frames = (scan_table(f, table) for f, table in zip(files, sources, strict=True))
-        # Streaming: a shard's abstracts never sit in memory at once.
-        return record_hashes(*frames).collect(engine="streaming")
+    def hashes(missing: list[list[Path]]) -> Iterator[pl.DataFrame]:
+        for files in missing:  # one shard at a time, each written before the next
+            frames = (scan_table(f, table) for f, table in zip(files, sources, strict=True))
+            # Streaming: a shard's abstracts never sit in memory at once.
+            yield record_hashes(*frames).collect(engine="streaming")
 
     store = PartStore(store_dir, schemas.SNAPSHOT_RECORDS)
     settings = settings_digest({"code": _CODE, "polars": pl.__version__, "seed": _SEED})
-    parts = store.fill([parts_of(tables[t.name], t) for t in sources], settings, hashes)
+    parts, _ = store.fill([parts_of(tables[t.name], t) for t in sources], settings, hashes)
     return scan_parts(parts, schemas.SNAPSHOT_RECORDS)
 
 

@@ -99,16 +99,23 @@ class PartStore:
         self,
         sources: Sequence[Parts],
         settings: str,
-        compute: Callable[[list[Path]], pl.DataFrame],
-    ) -> Parts:
-        """The result of ``compute`` (given a shard's files of each source) for every shard,
-        computed for those the store does not hold yet, the others read; the store keeps
-        these only. The parts have the superseded rows of the first source."""
+        compute: Callable[[list[list[Path]]], Iterable[pl.DataFrame]],
+    ) -> tuple[Parts, int]:
+        """Every shard's result, and how many were computed: ``compute`` is called (once, and
+        only if any is missing) with the files of each shard the store does not hold yet (a
+        shard's file in each source) and yields their results in that order; the others are
+        read. The store keeps these only. The parts have the superseded rows of the first
+        source."""
         stored = []
+        missing: list[tuple[list[Path], Path]] = []
         for shard, files in aligned(sources):
             target = self.path(settings_digest([file_digest(f) for f in files]), settings)
             if not target.exists():
-                self.write(compute(files), target)
+                missing.append((files, target))
             stored.append((shard, target))
+        if missing:
+            results = compute([files for files, _ in missing])
+            for (_, target), result in zip(missing, results, strict=True):
+                self.write(result, target)
         self.prune(target for _, target in stored)
-        return Parts(self.table.name, tuple(stored), sources[0].superseded)
+        return Parts(self.table.name, tuple(stored), sources[0].superseded), len(missing)

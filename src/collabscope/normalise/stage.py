@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -28,7 +28,7 @@ from collabscope.normalise.institutions import (
     match_institutions,
     review_queues,
 )
-from collabscope.parts import PartStore, file_digest, library_code, settings_digest
+from collabscope.parts import PartStore, library_code, settings_digest
 from collabscope.tableio import parts_of, scan_table, write_parts_manifest, write_table
 
 log = logging.getLogger(__name__)
@@ -74,13 +74,8 @@ def normalise_addresses(
             *([overrides] if overrides else []),
         ],
     )
-    results = PartStore(store, schemas.ADDRESSES_NORMALISED)
-    targets = [
-        (shard, file, results.path(file_digest(file), settings)) for shard, file in parts.files
-    ]
-    todo = [(file, target) for _, file, target in targets if not target.exists()]
-    log.info("%d of %d address parts to normalise", len(todo), len(targets))
-    if todo:
+
+    def normalise(missing: list[list[Path]]) -> Iterator[pl.DataFrame]:
         table = load_country_table(countries_dir / "countries.csv")
         regions = load_region_table(countries_dir)
         policy = CountryPolicy(**dict(country_policy))
@@ -89,7 +84,7 @@ def normalise_addresses(
             registry = combine_registries(registry, load_ror(ror_dump))
         # One batch, so that an affiliation string in several parts is matched once; rows keep
         # their order, so each part is a slice of the result.
-        batch = [scan_table(file, schemas.ADDRESSES) for file, _ in todo]
+        batch = [scan_table(files[0], schemas.ADDRESSES) for files in missing]
         sizes = [frame.select(pl.len()).collect().item() for frame in batch]
         located = resolve_countries(pl.concat(batch), table, policy, regions=regions)
         frame = match_institutions(
@@ -99,17 +94,20 @@ def normalise_addresses(
             fuzzy_cutoff=fuzzy_cutoff,
         ).collect()
         offset = 0
-        for (_, target), size in zip(todo, sizes, strict=True):
-            results.write(frame.slice(offset, size), target)
+        for size in sizes:
+            yield frame.slice(offset, size)
             offset += size
-        del frame
+
+    results = PartStore(store, schemas.ADDRESSES_NORMALISED)
+    normalised_parts, n_normalised = results.fill([parts], settings, normalise)
+    n_parts = len(normalised_parts.files)
+    log.info("%d of %d address parts to normalise", n_normalised, n_parts)
     write_parts_manifest(
         schemas.ADDRESSES_NORMALISED,
-        [(shard, target) for shard, _, target in targets],
-        parts.superseded,
+        normalised_parts.files,
+        normalised_parts.superseded,
         outputs["addresses"],
     )
-    results.prune(target for _, _, target in targets)
 
     normalised = scan_table(outputs["addresses"], schemas.ADDRESSES_NORMALISED)
     queues = review_queues(normalised)
@@ -121,7 +119,7 @@ def normalise_addresses(
         queue.with_columns(pl.col(pl.List(pl.String)).list.join("; ")).write_csv(outputs[name])
     methods = normalised.select("country_method", "institution_method").collect()
     counts = {
-        "parts": {"normalised": len(todo), "reused": len(targets) - len(todo)},
+        "parts": {"normalised": n_normalised, "reused": n_parts - n_normalised},
         "countries": dict(
             methods.group_by("country_method").len().sort("country_method").iter_rows()
         ),

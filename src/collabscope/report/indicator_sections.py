@@ -15,7 +15,7 @@ The builders return :class:`~collabscope.report.model.Section` objects like thos
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -1522,11 +1522,14 @@ def policy_classes_section(
     ]
     lead_rule = str(classify["lead_rule"])
 
-    def classes(files: list[Path]) -> pl.DataFrame:
-        return _other_policy_classes(*files, folds, used, focal, lead_rule)
+    def classes(missing: list[list[Path]]) -> Iterator[pl.DataFrame]:
+        for files in missing:
+            yield _other_policy_classes(*files, folds, used, focal, lead_rule)
 
     if store is None:
-        computed = [(shard, classes(files)) for shard, files in aligned(sources)]
+        shards = aligned(sources)
+        results = classes([files for _, files in shards])
+        computed = [(shard, result) for (shard, _), result in zip(shards, results, strict=True)]
         other = _less_superseded(computed, sources[0].superseded)
     else:
         settings = settings_digest(
@@ -1538,7 +1541,7 @@ def policy_classes_section(
                 "code": _POLICY_CODE,
             }
         )
-        parts = PartStore(store, schemas.POLICY_CLASSES).fill(sources, settings, classes)
+        parts, _ = PartStore(store, schemas.POLICY_CLASSES).fill(sources, settings, classes)
         other = scan_parts(parts, schemas.POLICY_CLASSES).collect()
     current_all = (
         scan_table(tables["paper_classes"], schemas.PAPER_CLASSES)
