@@ -15,6 +15,7 @@ The builders return :class:`~collabscope.report.model.Section` objects like thos
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from collabscope.classify.papers import (
     record_profile,
 )
 from collabscope.normalise.countries import CountryPolicy
-from collabscope.parts import PartStore, aligned, library_code, settings_digest
+from collabscope.parts import PartStore, library_code, settings_digest
 from collabscope.report import figures, findings
 from collabscope.report.model import (
     Column,
@@ -1466,32 +1467,6 @@ def _other_policy_classes(
     return pl.concat(frames, how="vertical")
 
 
-def _affected_records(other: pl.DataFrame, uk: str, hmt: str) -> pl.LazyFrame:
-    """The records classified under the policy (uk, hmt): those it could change."""
-    return (
-        other.lazy()
-        .filter(pl.col("uk_nations") == uk, pl.col("hong_kong_macau_taiwan") == hmt)
-        .select("record_id")
-        .unique()
-    )
-
-
-def _less_superseded(
-    parts: Sequence[tuple[str, pl.DataFrame]], superseded: Path | None
-) -> pl.DataFrame:
-    """Computed parts (not stored) as one frame, less the shards' superseded records."""
-    dropped = (
-        scan_table(superseded, schemas.SUPERSEDED).select("shard", "record_id").collect()
-        if superseded is not None
-        else pl.DataFrame(schema={"shard": pl.String, "record_id": pl.String})
-    )
-    frames = [schemas.POLICY_CLASSES.empty()]
-    for shard, frame in parts:
-        ids = dropped.filter(pl.col("shard") == shard).get_column("record_id")
-        frames.append(frame.filter(~pl.col("record_id").is_in(ids.implode())))
-    return pl.concat(frames, how="vertical")
-
-
 def policy_classes_section(
     tables: Mapping[str, str | Path],
     config: Mapping[str, object],
@@ -1504,7 +1479,7 @@ def policy_classes_section(
     ``store``: where each shard's classes under the other policies are kept, under the digest
     of the shard's records, author links and normalised addresses and of the settings (see
     collabscope.parts), so that a new export file classifies its shard's records only; None:
-    computed, not kept."""
+    computed in a temporary store, not kept."""
     normalise, classify = config["normalise"], config["classify"]
     assert isinstance(normalise, Mapping) and isinstance(classify, Mapping)
     used = CountryPolicy(**dict(normalise["country_policy"]))
@@ -1526,22 +1501,18 @@ def policy_classes_section(
         for files in missing:
             yield _other_policy_classes(*files, folds, used, focal, lead_rule)
 
-    if store is None:
-        shards = aligned(sources)
-        results = classes([files for _, files in shards])
-        computed = [(shard, result) for (shard, _), result in zip(shards, results, strict=True)]
-        other = _less_superseded(computed, sources[0].superseded)
-    else:
-        settings = settings_digest(
-            {
-                "used": [used.uk_nations, used.hong_kong_macau_taiwan],
-                "focal": list(focal),
-                "lead_rule": lead_rule,
-                "folds": sorted(folds.iter_rows()),
-                "code": _POLICY_CODE,
-            }
-        )
-        parts, _ = PartStore(store, schemas.POLICY_CLASSES).fill(sources, settings, classes)
+    settings = settings_digest(
+        {
+            "used": [used.uk_nations, used.hong_kong_macau_taiwan],
+            "focal": list(focal),
+            "lead_rule": lead_rule,
+            "folds": sorted(folds.iter_rows()),
+            "code": _POLICY_CODE,
+        }
+    )
+    with tempfile.TemporaryDirectory(prefix="collabscope-policy-classes-") as scratch:
+        results = PartStore(store if store is not None else scratch, schemas.POLICY_CLASSES)
+        parts, _ = results.fill(sources, settings, classes)
         other = scan_parts(parts, schemas.POLICY_CLASSES).collect()
     current_all = (
         scan_table(tables["paper_classes"], schemas.PAPER_CLASSES)
@@ -1553,11 +1524,12 @@ def policy_classes_section(
     rows: list[tuple[object, ...]] = []
     for uk, hmt in POLICIES:
         policy = CountryPolicy(uk_nations=uk, hong_kong_macau_taiwan=hmt)  # type: ignore[arg-type]
-        classes = other.filter(
+        # The records classified under this policy: those it could change.
+        classes = other.lazy().filter(
             pl.col("uk_nations") == uk, pl.col("hong_kong_macau_taiwan") == hmt
-        ).lazy()
+        )
         current = current_all.lazy().join(
-            _affected_records(other, uk, hmt), on="record_id", how="semi"
+            classes.select("record_id").unique(), on="record_id", how="semi"
         )
         changed = (
             classes.select("record_id", "focal", "participated", "category")
