@@ -106,16 +106,37 @@ class PartStore:
         shard's file in each source) and yields their results in that order; the others are
         read. The store keeps these only. The parts have the superseded rows of the first
         source."""
-        stored = []
-        missing: list[tuple[list[Path], Path]] = []
-        for shard, files in aligned(sources):
-            target = self.path(settings_digest([file_digest(f) for f in files]), settings)
-            if not target.exists():
-                missing.append((files, target))
-            stored.append((shard, target))
-        if missing:
-            results = compute([files for files, _ in missing])
-            for (_, target), result in zip(missing, results, strict=True):
-                self.write(result, target)
-        self.prune(target for _, target in stored)
-        return Parts(self.table.name, tuple(stored), sources[0].superseded), len(missing)
+        (parts,), computed = fill_stores(
+            [self], sources, settings, lambda missing: ([result] for result in compute(missing))
+        )
+        return parts, computed
+
+
+def fill_stores(
+    stores: Sequence[PartStore],
+    sources: Sequence[Parts],
+    settings: str,
+    compute: Callable[[list[list[Path]]], Iterable[Sequence[pl.DataFrame]]],
+) -> tuple[list[Parts], int]:
+    """:meth:`PartStore.fill` for a stage with several tables per shard, one store each:
+    ``compute`` yields one result per store for each missing shard. A shard is computed again
+    when any store lacks it (a run killed between two writes)."""
+    stored: list[tuple[str, list[Path]]] = []
+    missing: list[tuple[list[Path], list[Path]]] = []
+    for shard, files in aligned(sources):
+        digest = settings_digest([file_digest(f) for f in files])
+        targets = [store.path(digest, settings) for store in stores]
+        if not all(target.exists() for target in targets):
+            missing.append((files, targets))
+        stored.append((shard, targets))
+    if missing:
+        results = compute([files for files, _ in missing])
+        for (_, targets), result in zip(missing, results, strict=True):
+            for store, frame, target in zip(stores, result, targets, strict=True):
+                store.write(frame, target)
+    parts = []
+    for i, store in enumerate(stores):
+        store.prune(targets[i] for _, targets in stored)
+        files = tuple((shard, targets[i]) for shard, targets in stored)
+        parts.append(Parts(store.table.name, files, sources[0].superseded))
+    return parts, len(missing)

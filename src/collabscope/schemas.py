@@ -522,7 +522,7 @@ PAPER_CLASSES = Table(
     "paper_classes",
     ("record_id", "focal"),
     "every work (one per paper across sources) once per focal country (and once for the pair "
-    "X+Y): its collaboration class for that country (results/tables/paper_classes.parquet)",
+    "X+Y): its collaboration class for that country (results/tables/paper_classes.parts.json)",
     (
         ("record_id", STR, "record_works.work_id (= its primary record's record_id)"),
         ("focal", STR, "the focal country (CHN) or the pair (CHN+GBR)"),
@@ -600,7 +600,7 @@ COUNTRY_CREDIT = Table(
     "country_credit",
     ("record_id", "country"),
     "per work and country: full and fractional (address share) credit "
-    "(results/tables/country_credit.parquet)",
+    "(results/tables/country_credit.parts.json)",
     (
         ("record_id", STR, "record_works.work_id (= its primary record's record_id)"),
         ("country", STR, "country under the policy"),
@@ -615,7 +615,7 @@ LEAD_DISAGREEMENTS = Table(
     "lead_disagreements",
     ("record_id",),
     "works whose lead country differs between two lead rules that both give an address "
-    "(results/tables/lead_disagreements.parquet)",
+    "(results/tables/lead_disagreements.parts.json)",
     (
         ("record_id", STR, "record_works.work_id (= its primary record's record_id)"),
         ("year", INT, "records.year"),
@@ -885,6 +885,10 @@ POLICY_CLASSES = Table(
         ("category", STR, "paper_classes.category under that policy"),
     ),
 )
+
+# Classification's tables, computed per parse shard and held as parts like the record tables
+# (collabscope.classify.stage.classify_papers), the largest last.
+CLASS_PART_TABLES: tuple[Table, ...] = (COUNTRY_CREDIT, LEAD_DISAGREEMENTS, PAPER_CLASSES)
 
 CLASSIFIED_TABLES: tuple[Table, ...] = (
     PAPER_CLASSES,

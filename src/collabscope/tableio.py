@@ -19,9 +19,9 @@ from pathlib import Path
 
 import polars as pl
 
-from collabscope.schemas import PART_TABLES, SUPERSEDED, Table, conform
+from collabscope.schemas import CLASS_PART_TABLES, PART_TABLES, SUPERSEDED, Table, conform
 
-_PART_TABLE_NAMES = frozenset(table.name for table in PART_TABLES)
+_PART_TABLE_NAMES = frozenset(table.name for table in (*PART_TABLES, *CLASS_PART_TABLES))
 
 
 def _temporary(path: Path) -> Path:
@@ -83,8 +83,8 @@ class Parts:
 
 
 def table_path(directory: str | Path, table: Table) -> Path:
-    """Where the canonical ``table`` is under ``directory``: its Parquet file, or its manifest
-    when it is held as parts."""
+    """Where ``table`` is under ``directory``: its Parquet file, or its manifest when it is
+    held as parts (the record tables and classification's)."""
     suffix = PARTS_SUFFIX if table.name in _PART_TABLE_NAMES else ".parquet"
     return Path(directory) / f"{table.name}{suffix}"
 

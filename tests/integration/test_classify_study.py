@@ -15,9 +15,10 @@ import polars as pl
 import pytest
 import yaml
 
+from collabscope import schemas
 from collabscope.synth.marginals import FIGURE2, Marginals, generate_marginals_corpus
 from tests.conftest import PROJECT
-from tests.workflow.helpers import snakemake
+from tests.workflow.helpers import read_table, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -98,7 +99,7 @@ def test_figure2_every_paper_in_its_true_class(figure2: Path) -> None:
     """Per record, not only in total: each paper's class and lead equal the generator's."""
     with open(figure2.parent / "truth" / "classes.tsv", encoding="utf-8", newline="") as handle:
         truth = {row["ut"]: row for row in csv.DictReader(handle, delimiter="\t")}
-    classes = pl.read_parquet(figure2 / "tables" / "paper_classes.parquet")
+    classes = read_table(figure2 / "tables", schemas.PAPER_CLASSES)
     china = classes.filter(pl.col("focal") == "CHN")
     got = dict(china.select("record_id", "category").iter_rows())
     assert len(got) == len(truth) == 4986
@@ -148,7 +149,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_subset_derived_from_the_world_equals_the_exported_subset(world: Path) -> None:
-    classes = pl.read_parquet(world / "tables" / "paper_classes.parquet")
+    classes = read_table(world / "tables", schemas.PAPER_CLASSES)
     members = pl.read_parquet(world / "tables" / "dataset_records.parquet")
     world_ids = members.filter(pl.col("dataset") == "world").select("record_id")
     assert world_ids.height == WORLD.x_papers + WORLD.y_only + WORLD.neither

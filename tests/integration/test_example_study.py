@@ -21,7 +21,7 @@ from collabscope.normalise.institutions import normalise_institution_text
 from collabscope.tableio import scan_table, table_path
 from tests.conftest import PROJECT
 from tests.unit.test_institutions import TRUTH_NAMES
-from tests.workflow.helpers import normalised_addresses, snakemake
+from tests.workflow.helpers import normalised_addresses, read_table, snakemake
 
 pytestmark = pytest.mark.workflow
 EXAMPLE = PROJECT / "resources" / "example"
@@ -322,7 +322,7 @@ def test_indicators_are_byte_identical_across_core_counts(two_runs: tuple[Path, 
 
 
 def test_every_lead_and_citation_link_equals_the_truth(two_runs: tuple[Path, Path]) -> None:
-    classes = pl.read_parquet(two_runs[0] / "tables" / "paper_classes.parquet").filter(
+    classes = read_table(two_runs[0] / "tables", schemas.PAPER_CLASSES).filter(
         pl.col("focal") == "CHN"
     )
     got = dict(classes.select("record_id", "lead_country").iter_rows())

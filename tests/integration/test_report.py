@@ -29,7 +29,7 @@ from collabscope.report.model import Column, Section, table_block
 from collabscope.tableio import scan_table, table_path
 from tests.conftest import PROJECT
 from tests.integration import chromium
-from tests.workflow.helpers import normalised_addresses, snakemake
+from tests.workflow.helpers import normalised_addresses, read_table, snakemake
 
 pytestmark = pytest.mark.workflow
 SCRIPT_TITLE = "<script>alert(1)</script>"
@@ -506,7 +506,7 @@ def test_period_tables_equal_the_indicators(run: Path) -> None:
     assert sum(_number(r[2]) for r in tables["highly_cited_CHN_GBR"]["body"]) == 7
     # The list of them: the example exports the ESI flag, so the flagged pair papers.
     results = run / "results" / "tables"
-    pair_papers = pl.read_parquet(results / "paper_classes.parquet").filter(
+    pair_papers = read_table(results, schemas.PAPER_CLASSES).filter(
         pl.col("focal") == "CHN+GBR", pl.col("participated"), pl.col("year").is_between(2001, 2020)
     )
     china_uk = pl.read_parquet(results / "dataset_records.parquet").filter(
@@ -571,7 +571,7 @@ def test_overall_citing_countries_are_counted_from_the_records(run: Path) -> Non
     )
     years = _records(tables.parent).select("record_id", "year")
     citing = members.join(years, on="record_id").filter(pl.col("year").is_not_null())
-    credit = pl.read_parquet(tables / "country_credit.parquet")
+    credit = read_table(tables, schemas.COUNTRY_CREDIT)
     counts = (
         citing.join(credit, on="record_id")
         .group_by("country")
@@ -654,7 +654,7 @@ def test_policy_class_changes_recount_the_records(run: Path) -> None:
     joined = changes[("GBR", "fold_into_CHN", "CHN")][1]
     assert joined == len(greater - mainland) > 0
     # Keeping the UK nations apart leaves no paper in "GBR": every GBR paper leaves.
-    classes = pl.read_parquet(results / "tables" / "paper_classes.parquet")
+    classes = read_table(results / "tables", schemas.PAPER_CLASSES)
     gbr = classes.filter(pl.col("focal") == "GBR", pl.col("participated")).height
     assert changes[("separate", "separate", "GBR")] == [gbr, 0, gbr]
 

@@ -17,7 +17,7 @@ import yaml
 
 from collabscope import schemas
 from collabscope.tableio import scan_table, table_path
-from tests.workflow.helpers import normalised_addresses, snakemake
+from tests.workflow.helpers import normalised_addresses, read_table, snakemake
 
 pytestmark = [pytest.mark.realdata, pytest.mark.workflow]
 WOS = "wos_plain/CalCoRE__dse-citan__data__wos.txt"
@@ -47,7 +47,7 @@ def test_paper_classes_has_one_row_per_work(results: Path) -> None:
     tables = results / "tables"
     works = pl.read_parquet(tables / "works.parquet")
     assert (works.height, works.filter("cross_source").height) == (N_WORKS, N_BOTH)
-    classes = pl.read_parquet(tables / "paper_classes.parquet")
+    classes = read_table(tables, schemas.PAPER_CLASSES)
     # CHN, GBR and the pair: three rows per work, none per merged-away Scopus record.
     assert classes.height == 3 * N_WORKS
     assert classes.group_by("focal").len().sort("focal").rows() == [
@@ -56,9 +56,9 @@ def test_paper_classes_has_one_row_per_work(results: Path) -> None:
         ("GBR", N_WORKS),
     ]
     assert set(classes["record_id"]) == set(works["work_id"])
-    for name in ("country_credit", "lead_disagreements"):
-        ids = set(pl.read_parquet(tables / f"{name}.parquet")["record_id"])
-        assert ids <= set(works["work_id"]), name
+    for table in (schemas.COUNTRY_CREDIT, schemas.LEAD_DISAGREEMENTS):
+        ids = set(read_table(tables, table)["record_id"])
+        assert ids <= set(works["work_id"]), table.name
 
 
 def test_each_work_has_the_countries_of_its_chosen_record(results: Path) -> None:
@@ -73,7 +73,7 @@ def test_each_work_has_the_countries_of_its_chosen_record(results: Path) -> None
         .sort("work_id")
     )
     credit = (
-        pl.read_parquet(tables / "country_credit.parquet")
+        read_table(tables, schemas.COUNTRY_CREDIT)
         .group_by("record_id")
         .agg(pl.col("country").unique().sort())
         .rename({"record_id": "work_id"})
@@ -97,7 +97,7 @@ def test_outputs_count_each_dataset_s_works(results: Path) -> None:
         .select("record_id", "year")
         .collect()
     )
-    classes = pl.read_parquet(results / "tables" / "paper_classes.parquet")
+    classes = read_table(results / "tables", schemas.PAPER_CLASSES)
     years = classes.filter(pl.col("focal") == "CHN").select(work_id="record_id", wyear="year")
     outputs = pl.read_parquet(results / "indicators" / "outputs.parquet").filter(
         pl.col("granularity") == "year", pl.col("focal") == "CHN"

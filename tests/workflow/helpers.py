@@ -10,6 +10,9 @@ from pathlib import Path
 import polars as pl
 import yaml
 
+from collabscope import schemas
+from collabscope.schemas import Table
+from collabscope.tableio import scan_table, table_path
 from tests.conftest import PROJECT
 
 
@@ -78,9 +81,11 @@ def wos_plain_file(path: Path, ids: range, country: str = "England") -> Path:
 
 def normalised_addresses(results: Path) -> pl.DataFrame:
     """results/normalised's addresses (a manifest of parts) as one frame, sorted by the key."""
-    from collabscope import schemas
-    from collabscope.tableio import scan_table
-
     table = schemas.ADDRESSES_NORMALISED
     path = Path(results) / "normalised" / "addresses.parts.json"
     return scan_table(path, table).collect().sort(table.key)
+
+
+def read_table(directory: Path, table: Table) -> pl.DataFrame:
+    """``table`` under ``directory`` (its Parquet file or its manifest of parts) as one frame."""
+    return scan_table(table_path(directory, table), table).collect()

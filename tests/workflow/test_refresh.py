@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from collabscope import schemas
 from collabscope.sharding import shard_of
 from tests.conftest import PROJECT
 from tests.workflow.helpers import planned_jobs, snakemake, wos_plain_file, write_config
@@ -95,10 +96,14 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
     # Normalisation ran again, but matched the new shard's addresses only.
     log = (study / "logs" / "normalise_addresses" / "normalise_addresses.log").read_text()
     assert f"1 of {SHARDS} address parts to normalise" in log
-    # So did the record hashes that tell what changed since the previous run, and the report's
-    # classes under the other country policies: each store holds one part per shard.
+    log = (study / "logs" / "classify_papers" / "classify_papers.log").read_text()
+    assert f"1 of {SHARDS} class parts computed" in log
+    # So did classification, the record hashes that tell what changed since the previous run,
+    # and the report's classes under the other country policies: each store holds one part per
+    # shard.
     for store in (
         "parts/normalised_addresses",
+        *(f"parts/classify_papers/{t.name}" for t in schemas.CLASS_PART_TABLES),
         "parts/record_hashes",
         "parts/report/policy_classes",
     ):

@@ -8,11 +8,17 @@ from pathlib import Path
 import polars as pl
 
 from collabscope import schemas
-from collabscope.tableio import scan_table, table_path
+from collabscope.tableio import read_parts_manifest, scan_table, table_path
 from tests.unit.test_cssci import BANNER, RECORD_1
 from tests.unit.test_openalex import WORK
 from tests.unit.test_scopus import ROW_1, scopus_csv
-from tests.workflow.helpers import normalised_addresses, planned_jobs, snakemake, write_config
+from tests.workflow.helpers import (
+    normalised_addresses,
+    planned_jobs,
+    read_table,
+    snakemake,
+    write_config,
+)
 
 
 def _exports(root: Path) -> None:
@@ -79,8 +85,10 @@ def test_mixed_sources_run_end_to_end(tmp_path: Path) -> None:
 
     # Classification and indicators count works: the WoS, Scopus and OpenAlex records are one
     # paper, classified by the WoS addresses (China and the UK; OpenAlex adds Portugal).
-    classes = pl.read_parquet(tables / "paper_classes.parquet")
+    classes = read_table(tables, schemas.PAPER_CLASSES)
     assert classes.height == 6  # two works, three rows each (CHN, GBR, CHN+GBR)
+    # A work's records can be in several shards: merged works are classified together.
+    assert len(read_parts_manifest(table_path(tables, schemas.PAPER_CLASSES)).files) == 1
     pair = classes.filter(pl.col("scope") == "pair").sort("record_id")
     assert pair.select("record_id", "countries", "category").rows() == [
         ("CSSCI:fd7b24973e1887c8", ["CHN", "GBR", "HKG"], "x_led"),
@@ -124,7 +132,7 @@ def test_mixed_sources_run_end_to_end(tmp_path: Path) -> None:
     write_config(tmp_path, datasets, merge=merge)
     run = snakemake(tmp_path, "--cores", "2")
     assert run.returncode == 0, run.stderr[-3000:]
-    classes = pl.read_parquet(tables / "paper_classes.parquet")
+    classes = read_table(tables, schemas.PAPER_CLASSES)
     assert classes.height == 6
     work = classes.filter(pl.col("record_id") == "WOS:000000000000001", pl.col("focal") == "CHN")
     assert work.select("countries", "collab_type").rows() == [(["CHN", "GBR", "PRT"], "trilateral")]

@@ -20,6 +20,8 @@ rule classify_papers:
     params:
         focal=list(config["study"]["focal_countries"]),
         lead_rule=config["classify"]["lead_rule"],
+        # Each shard's classes, kept so that a new export file classifies its shard only.
+        store=CLASS_STORE,
         code=CLASSIFY_CODE,
     log:
         "logs/classify_papers/classify_papers.log",

@@ -127,9 +127,12 @@ MERGE_CODE = code_version([SRC / "merge.py", SRC / "schemas.py", SRC / "tableio.
 MERGE_TABLES = {t.name: f"results/tables/{t.name}.parquet" for t in schemas.MERGE_TABLES}
 # Classification and indicators (issue 4).
 CLASSIFY_CODE = code_version(
-    [*SRC.joinpath("classify").glob("*.py"), SRC / "schemas.py", SRC / "tableio.py"]
+    [*SRC.joinpath("classify").glob("*.py"), SRC / "schemas.py", SRC / "tableio.py", SRC / "parts.py"]
 )
-CLASSIFIED = {t.name: f"results/tables/{t.name}.parquet" for t in schemas.CLASSIFIED_TABLES}
+# paper_classes, country_credit and lead_disagreements are manifests of per-shard parts kept in
+# CLASS_STORE (collabscope.classify.stage.classify_papers); citation_links is one file.
+CLASSIFIED = {t.name: str(table_path("results/tables", t)) for t in schemas.CLASSIFIED_TABLES}
+CLASS_STORE = "results/parts/classify_papers"
 INDICATOR_FILES = {
     **{t.name: f"results/indicators/{t.name}.parquet" for t in schemas.INDICATORS},
     **{f"{t.name}_csv": f"results/indicators/{t.name}.csv" for t in schemas.INDICATORS},

@@ -13,4 +13,5 @@ run(
     snakemake.params.lead_rule,
     dict(snakemake.output.items()),
     {k: snakemake.input[k] for k in ("record_works", "work_fields")},
+    snakemake.params.store,
 )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,17 @@ from collabscope.classify.papers import (
 )
 from collabscope.classify.record_index import RecordIndex
 from collabscope.errors import UserInputError
-from collabscope.tableio import scan_table, write_table, write_table_csv
+from collabscope.parts import PartStore, fill_stores, library_code, settings_digest
+from collabscope.tableio import (
+    PARTS_SUFFIX,
+    Parts,
+    parts_of,
+    scan_parts,
+    scan_table,
+    write_parts_manifest,
+    write_table,
+    write_table_csv,
+)
 
 log = logging.getLogger(__name__)
 # The columns of paper_classes the indicators read (not the country lists, which are costly).
@@ -117,33 +128,28 @@ class Works:
         return wk.work_link_keys(records, authorships, self.record_works)
 
 
-def classify_papers(
-    records: str | Path,
-    author_address: str | Path,
-    addresses: str | Path,
+_CLASSIFY_CODE = library_code("classify/*.py")
+
+
+def classify_frames(
+    records: pl.LazyFrame,
+    author_address: pl.LazyFrame,
+    addresses: pl.LazyFrame,
     focal: Sequence[str],
     lead_rule: str,
-    outputs: Mapping[str, str | Path],
     works: Mapping[str, str | Path] | None = None,
-) -> dict[str, int]:
-    """Write paper_classes, country_credit and lead_disagreements; return summary counts.
-
-    ``works``: the merge tables record_works and work_fields: one row per work (keyed by its
-    id), addresses and author links from the record work_fields names (see
-    :mod:`collabscope.classify.works`); None: one per record."""
-    index = _record_index(scan_table(records, schemas.RECORDS))
+) -> list[pl.DataFrame]:
+    """country_credit, lead_disagreements and paper_classes (schemas.CLASS_PART_TABLES) of the
+    records, one row per work when ``works`` (the merge tables) merges any."""
+    index = _record_index(records)
     view = Works(works, index)
     recs = view.records(
-        _by_index(
-            scan_table(records, schemas.RECORDS).select("record_id", "year", "n_authors"), index
-        )
+        _by_index(records.select("record_id", "year", "n_authors"), index)
     ).collect()
-    links = view.table(
-        _by_index(scan_table(author_address, schemas.AUTHOR_ADDRESS), index), "author_address"
-    ).collect()
+    links = view.table(_by_index(author_address, index), "author_address").collect()
     located = view.table(
         _by_index(
-            scan_table(addresses, schemas.ADDRESSES_NORMALISED).select(
+            addresses.select(
                 "record_id",
                 "address_pos",
                 "kind",
@@ -159,31 +165,112 @@ def classify_papers(
     credit = country_credit(located.lazy(), leads.lazy()).collect()
     profile = record_profile(recs.lazy(), located.lazy(), leads.lazy())
     classes = with_credit(classify(profile, focal), credit.lazy(), focal).collect()
-    disagreements = _by_id(lead_disagreements(leads.lazy(), recs.lazy()).collect(), index)
-    # Only the outputs are held while they are written, the largest last (peak memory).
+    disagreements = lead_disagreements(leads.lazy(), recs.lazy()).collect()
     del recs, links, located, leads, profile
-    write_table(_by_id(credit, index), schemas.COUNTRY_CREDIT, outputs["country_credit"])
-    del credit
-    write_table(disagreements, schemas.LEAD_DISAGREEMENTS, outputs["lead_disagreements"])
-    classes = _by_id(classes, index)
-    write_table(classes, schemas.PAPER_CLASSES, outputs["paper_classes"])
-    summary = {
-        "works": classes["record_id"].n_unique(),
-        "no_address": int(
-            classes.filter(pl.col("address_source") == "none")["record_id"].n_unique()
-        ),
-        "lead_disagreements": disagreements.height,
-        "pair_resting_on_joint_institution": int(classes["rests_on_joint_institution"].sum()),
-        **{
-            f"{focal_}": int(n)
-            for focal_, n in classes.group_by("focal")
-            .agg(pl.col("participated").sum())
-            .sort("focal")
-            .iter_rows()
-        },
-    }
+    return [_by_id(frame, index) for frame in (credit, disagreements, classes)]
+
+
+def _merged(works: Mapping[str, str | Path] | None) -> bool:
+    return works is not None and wk.has_merged(
+        scan_table(works["record_works"], schemas.RECORD_WORKS)
+    )
+
+
+def classify_papers(
+    records: str | Path,
+    author_address: str | Path,
+    addresses: str | Path,
+    focal: Sequence[str],
+    lead_rule: str,
+    outputs: Mapping[str, str | Path],
+    works: Mapping[str, str | Path] | None = None,
+    store: str | Path | None = None,
+) -> dict[str, int]:
+    """Write paper_classes, country_credit and lead_disagreements; return summary counts.
+
+    ``works``: the merge tables record_works and work_fields: one row per work (keyed by its
+    id), addresses and author links from the record work_fields names (see
+    :mod:`collabscope.classify.works`); None: one per record.
+
+    A record's classes depend on its own rows only, so without merged works each parse
+    shard is classified on its own and kept in ``store`` (one folder per table, see
+    :mod:`collabscope.parts`): a new export file classifies its shard only. An output named
+    ``*.parts.json`` is then a manifest of the store's files; a ``.parquet`` output is one
+    file. A work can take its fields from records of several shards: merged works are
+    classified together, and kept in the store as one part."""
+    tables = [(table, Path(outputs[table.name])) for table in schemas.CLASS_PART_TABLES]
+    manifests = [str(path).endswith(PARTS_SUFFIX) for _, path in tables]
+    if any(manifests) and store is None:
+        raise ValueError("classify_papers: outputs listed as parts need a store")
+    with tempfile.TemporaryDirectory(prefix="collabscope-classes-") as scratch:
+        stores = [PartStore(Path(store or scratch) / t.name, t) for t, _ in tables]
+        settings = {"focal": list(focal), "lead_rule": lead_rule, "code": _CLASSIFY_CODE}
+        if _merged(works):
+            assert works is not None
+            frames = classify_frames(
+                scan_table(records, schemas.RECORDS),
+                scan_table(author_address, schemas.AUTHOR_ADDRESS),
+                scan_table(addresses, schemas.ADDRESSES_NORMALISED),
+                focal,
+                lead_rule,
+                works,
+            )
+            digest = settings_digest(settings | {"merged": True})
+            parts = []
+            for part_store, frame in zip(stores, frames, strict=True):
+                target = part_store.write(frame, part_store.path("merged", digest))
+                part_store.prune([target])
+                parts.append(Parts(part_store.table.name, (("", target),), None))
+            del frames
+            computed = 1
+        else:
+            sources = [
+                parts_of(records, schemas.RECORDS),
+                parts_of(author_address, schemas.AUTHOR_ADDRESS),
+                parts_of(addresses, schemas.ADDRESSES_NORMALISED),
+            ]
+
+            def by_shard(missing: list[list[Path]]) -> Iterator[list[pl.DataFrame]]:
+                for shard_records, shard_links, shard_addresses in missing:
+                    yield classify_frames(
+                        scan_table(shard_records, schemas.RECORDS),
+                        scan_table(shard_links, schemas.AUTHOR_ADDRESS),
+                        scan_table(shard_addresses, schemas.ADDRESSES_NORMALISED),
+                        focal,
+                        lead_rule,
+                    )
+
+            parts, computed = fill_stores(stores, sources, settings_digest(settings), by_shard)
+        for (table, path), part_list, manifest in zip(tables, parts, manifests, strict=True):
+            if manifest:
+                write_parts_manifest(table, part_list.files, part_list.superseded, path)
+            else:
+                write_table(scan_parts(part_list, table), table, path)
+        log.info("%d of %d class parts computed", computed, len(parts[0].files))
+    classes = scan_table(outputs["paper_classes"], schemas.PAPER_CLASSES)
+    summary = _class_summary(
+        classes, scan_table(outputs["lead_disagreements"], schemas.LEAD_DISAGREEMENTS)
+    ) | {"parts_computed": computed}
     log.info("classified (lead rule %s, focal %s): %s", lead_rule, list(focal), summary)
     return summary
+
+
+def _class_summary(classes: pl.LazyFrame, disagreements: pl.LazyFrame) -> dict[str, int]:
+    counts = classes.select(
+        works=pl.col("record_id").n_unique(),
+        no_address=pl.col("record_id").filter(pl.col("address_source") == "none").n_unique(),
+        joint=pl.col("rests_on_joint_institution").sum(),
+    ).collect()
+    participated = (
+        classes.group_by("focal").agg(pl.col("participated").sum()).sort("focal").collect()
+    )
+    return {
+        "works": int(counts["works"].item()),
+        "no_address": int(counts["no_address"].item()),
+        "lead_disagreements": int(disagreements.select(pl.len()).collect().item()),
+        "pair_resting_on_joint_institution": int(counts["joint"].item()),
+        **{f"{focal_}": int(n) for focal_, n in participated.iter_rows()},
+    }
 
 
 def _check_datasets(settings: Mapping[str, Any], configured: set[str]) -> None:

@@ -1269,7 +1269,8 @@ def lead_section(data: Indicators, tables: Mapping[str, str | Path]) -> Section:
     )
     paragraphs = (
         f"{disagreements.height:,} records have lead countries that differ between two lead "
-        f"rules (results/tables/lead_disagreements.parquet): {counts['first_author_vs_reprint']:,} "
+        "rules (results/tables/lead_disagreements.parts.json): "
+        f"{counts['first_author_vs_reprint']:,} "
         "between the first author's address and the reprint (corresponding) address, "
         f"{counts['first_author_vs_first_address']:,} between the first author's and the first "
         f"address, {counts['first_address_vs_reprint']:,} between the first address and the "
