@@ -278,7 +278,7 @@ def run_stages(directory: Path) -> None:
     classify_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = compute_indicators(
         {**tables, **classified}, ["CHN", "GBR"], PERIODS, SETTINGS,
-        {**indicator_files, "citation_links": classified["citation_links"]},
+        {**indicator_files, **{k: classified[k] for k in ("citation_links", "highly_cited_works")}},
     )  # fmt: skip
     end = time.perf_counter()
     peak = f"peak RSS {classify_peak:,.0f} MB"

@@ -82,7 +82,7 @@ def run_child(directory: Path, by_work: bool) -> None:
     inputs = {**tables, **classified, **(merge if by_work else {})}
     compute_indicators(
         inputs, ["CHN", "GBR"], bench.PERIODS, bench.SETTINGS,
-        {**indicator_files, "citation_links": classified["citation_links"]},
+        {**indicator_files, **{k: classified[k] for k in ("citation_links", "highly_cited_works")}},
     )  # fmt: skip
     end = time.perf_counter()
     label = "by work  " if by_work else "by record"

@@ -650,6 +650,21 @@ CITATION_LINKS = Table(
     ),
 )
 
+HIGHLY_CITED_WORKS = Table(
+    "highly_cited_works",
+    ("record_id",),
+    "the works judged highly cited under classify.highly_cited, as the highly_cited indicator "
+    "counts them (results/tables/highly_cited_works.parquet)",
+    (
+        ("record_id", STR, "the work (record_works.work_id)"),
+        (
+            "hcp_basis",
+            STR,
+            "esi (the exported ESI flag) or top_percent (top per cent of its year and category)",
+        ),
+    ),
+)
+
 _SLICE_COLUMNS: tuple[tuple[str, pl.DataType, str], ...] = (
     ("granularity", STR, "year or period"),
     ("period", STR, "the year, or the configured period label"),
@@ -895,6 +910,7 @@ CLASSIFIED_TABLES: tuple[Table, ...] = (
     COUNTRY_CREDIT,
     LEAD_DISAGREEMENTS,
     CITATION_LINKS,
+    HIGHLY_CITED_WORKS,
 )
 
 

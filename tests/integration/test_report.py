@@ -310,7 +310,7 @@ def _report_inputs(results: Path) -> dict[str, Path]:
         "author_address": table_path(results / "tables", schemas.AUTHOR_ADDRESS),
         "sampling_summary": results / "sampling" / "summary.csv",
     }
-    inputs |= {t.name: results / "tables" / f"{t.name}.parquet" for t in schemas.CLASSIFIED_TABLES}
+    inputs |= {t.name: table_path(results / "tables", t) for t in schemas.CLASSIFIED_TABLES}
     inputs |= {t.name: results / "indicators" / f"{t.name}.parquet" for t in schemas.INDICATORS}
     return inputs
 
@@ -520,6 +520,12 @@ def test_period_tables_equal_the_indicators(run: Path) -> None:
     )
     listed = tables["highly_cited_papers_CHN_GBR"]["body"]
     assert {r[0] for r in listed} == set(flagged["record_id"]) and len(listed) == 7
+    # Listed from the works compute_indicators judged highly cited, not judged again.
+    judged = read_table(results, schemas.HIGHLY_CITED_WORKS)
+    all_flagged = _records(results.parent).filter(pl.col("highly_cited").fill_null(False))
+    assert set(judged.filter(pl.col("hcp_basis") == "esi")["record_id"]) == set(
+        all_flagged["record_id"]
+    )
     assert [_number(r[4]) for r in listed] == sorted(flagged["times_cited"], reverse=True)
     types = _indicator(run, "collaboration_types").filter(
         pl.col("granularity") == "period", pl.col("dataset") == "china", pl.col("focal") == "CHN"

@@ -51,6 +51,7 @@ rule compute_indicators:
         work_fields=MERGE_TABLES["work_fields"],
     output:
         citation_links=CLASSIFIED["citation_links"],
+        highly_cited_works=CLASSIFIED["highly_cited_works"],
         **INDICATOR_FILES,
     params:
         focal=list(config["study"]["focal_countries"]),

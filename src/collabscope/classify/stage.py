@@ -419,8 +419,17 @@ def compute_indicators(
     links = _by_id(_by_id(links, index), index, "cited_record_id")
     write_table(links, schemas.CITATION_LINKS, outputs["citation_links"])
     reference = list(settings["reference_datasets"]) or corpus
-    flags = ind.highly_cited_flags(
-        records, membership, reference, settings["hcp_method"], float(settings["top_percent"])
+    flags = (
+        ind.highly_cited_flags(
+            records, membership, reference, settings["hcp_method"], float(settings["top_percent"])
+        )
+        .collect()
+        .lazy()
+    )
+    # The report lists these works: it reads them here rather than judging them again.
+    highly_cited = flags.filter(pl.col("hcp")).select("record_id", "hcp_basis").collect()
+    write_table(
+        _by_id(highly_cited, index), schemas.HIGHLY_CITED_WORKS, outputs["highly_cited_works"]
     )
     # The classes of each corpus dataset's records, sliced once: most indicators aggregate it.
     slices = ind.class_slices(classes, corpus_members, periods)
@@ -449,7 +458,7 @@ def compute_indicators(
         "lead_rules": ind.lead_rules(classes, disagreements, membership, periods, focal),
     }
     # One at a time: collected together, every indicator's slices were in memory at once.
-    rows = {"citation_links": links.height}
+    rows = {"citation_links": links.height, "highly_cited_works": highly_cited.height}
     for name, lazy in frames.items():
         frame = lazy.collect()
         table = schemas.INDICATOR_BY_NAME[name]

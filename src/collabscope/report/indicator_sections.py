@@ -1068,27 +1068,16 @@ def _empty_ranked() -> pl.DataFrame:
     )
 
 
-def _highly_cited_papers(
-    data: Indicators, tables: Mapping[str, str | Path], config: Mapping[str, object]
-) -> TableBlock | None:
+def _highly_cited_papers(data: Indicators, tables: Mapping[str, str | Path]) -> TableBlock | None:
     """The highly cited papers of the pair (else the first focal country), most cited first:
-    the flags recomputed as compute_indicators does (the same library function)."""
+    the works compute_indicators judged highly cited (table highly_cited_works)."""
     key = data.pair or (data.focal[0] if data.focal else None)
     dataset = data.principal.get(key) if key else None
     if key is None or dataset is None:
         return None
-    classify = config["classify"]
-    assert isinstance(classify, Mapping)
-    hcp = classify["highly_cited"]
-    assert isinstance(hcp, Mapping)
     members = scan_table(tables["dataset_records"], schemas.DATASET_RECORDS)
     records = scan_table(tables["records"], schemas.RECORDS)
-    configured = scan_table(tables["datasets"], schemas.DATASETS).collect()["dataset"].to_list()
-    corpus = sorted(set(configured) - set(dict(classify["citing"])))
-    reference = list(hcp.get("reference_datasets") or []) or corpus
-    flags = ind.highly_cited_flags(
-        records, members, reference, str(hcp["method"]), float(hcp["top_percent"])
-    ).filter(pl.col("hcp"))
+    flags = scan_table(tables["highly_cited_works"], schemas.HIGHLY_CITED_WORKS)
     covered = sorted({y for p in data.study.periods for y in range(p.first, p.last + 1)})
     x = data.focal[0]
     y = data.focal[1] if len(data.focal) == 2 else None
@@ -1156,7 +1145,7 @@ def highly_cited_section(
     definition = (
         "Definition used: " + "; ".join(sorted(bases)) + "." if bases else "No paper to judge."
     )
-    papers = _highly_cited_papers(data, tables, config)
+    papers = _highly_cited_papers(data, tables)
     if papers is not None:
         blocks.append(papers)
     return Section("highly-cited", "Highly cited papers", (definition,), tuple(blocks))
