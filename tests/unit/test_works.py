@@ -192,7 +192,13 @@ def _outputs(tmp: Path) -> dict[str, Path]:
     return out | {f"{t.name}_csv": tmp / "out" / f"{t.name}.csv" for t in schemas.INDICATORS}
 
 
-def _run(tmp: Path, field_sources: dict[str, list[str]], by_work: bool = True):
+def _run(
+    tmp: Path,
+    field_sources: dict[str, list[str]],
+    by_work: bool = True,
+    settings: dict = SETTINGS,
+    unreadable: tuple[str, ...] = (),
+):
     tables = _tables(tmp, field_sources)
     outputs = _outputs(tmp)
     merge = {k: tables[k] for k in ("record_works", "work_fields")} if by_work else None
@@ -209,7 +215,8 @@ def _run(tmp: Path, field_sources: dict[str, list[str]], by_work: bool = True):
     inputs["lead_disagreements"] = outputs["lead_disagreements"]
     if not by_work:
         inputs = {k: v for k, v in inputs.items() if k not in ("record_works", "work_fields")}
-    compute_indicators(inputs, FOCAL, PERIODS, SETTINGS, outputs)
+    inputs |= {name: tmp / "missing" / f"{name}.parquet" for name in unreadable}
+    compute_indicators(inputs, FOCAL, PERIODS, settings, outputs)
     return {name: pl.read_parquet(path) for name, path in outputs.items() if name[-4:] != "_csv"}
 
 
@@ -247,6 +254,22 @@ def test_a_paper_in_wos_and_scopus_is_classified_once_with_wos_addresses(tmp_pat
     assert links.select("record_id", "cited_record_id", "link_method").rows() == [
         ("WOS:9", "WOS:1", "doi")
     ]
+
+
+def test_without_citing_datasets_no_reference_or_author_is_read(tmp_path):
+    # The references, first authors and link keys only serve the citation links: a study
+    # without citing datasets does not read them (the references are the largest table).
+    out = _run(
+        tmp_path,
+        {},
+        settings=SETTINGS | {"citing": {}},
+        unreadable=("references", "authorships"),
+    )
+    assert out["citation_links"].is_empty()
+    assert out["citing_countries"].is_empty() and out["citing_countries_by_cited"].is_empty()
+    # Without a citing dataset "citing" is a corpus dataset: its paper is counted.
+    outputs = out["outputs"].filter(pl.col("granularity") == "period", pl.col("focal") == "CHN")
+    assert set(outputs["dataset"]) == {"world", "scopus_only", "citing"}
 
 
 def test_field_precedence_picks_the_scopus_addresses(tmp_path):

@@ -371,52 +371,58 @@ def compute_indicators(
         ),
         "funding",
     )
-    # The references of the citing works' records only, read through a filter (not a semi
-    # join): it skips the row groups of the sorted table without them. It is the largest table.
-    citing_ids = view.records_of(
-        membership.filter(pl.col("dataset").is_in(list(citing))).select("record_id")
-    )
-    references = view.table(
-        _by_index(
-            scan_table(tables["references"], schemas.REFERENCES)
-            .select("record_id", "ref_pos", "doi", "link_key")
-            .filter(
-                pl.col("record_id").is_in(index.decode(citing_ids.collect())["record_id"].implode())
+    # No citing dataset (a study without citing-country indicators): no link to look for, and
+    # the references, first authors and keys (seconds at two million records) are not read.
+    links = schemas.CITATION_LINKS.empty()
+    if citing:
+        # The references of the citing works' records only, read through a filter (not a semi
+        # join): it skips the row groups of the sorted table without them. It is the largest table.
+        citing_ids = view.records_of(
+            membership.filter(pl.col("dataset").is_in(list(citing))).select("record_id")
+        )
+        references = view.table(
+            _by_index(
+                scan_table(tables["references"], schemas.REFERENCES)
+                .select("record_id", "ref_pos", "doi", "link_key")
+                .filter(
+                    pl.col("record_id").is_in(
+                        index.decode(citing_ids.collect())["record_id"].implode()
+                    )
+                ),
+                index,
             ),
+            "references",
+        )
+        first_authors = _by_index(
+            scan_table(tables["authorships"], schemas.AUTHORSHIPS)
+            .filter(pl.col("position") == 1)
+            .select("record_id", "position", "name"),
             index,
-        ),
-        "references",
-    )
-    first_authors = _by_index(
-        scan_table(tables["authorships"], schemas.AUTHORSHIPS)
-        .filter(pl.col("position") == 1)
-        .select("record_id", "position", "name"),
-        index,
-    )
-    # A reference matching any record of a work (its DOI, or its own first author's key) links
-    # to the work: the keys of every record of the cited datasets' works (by record, the
-    # records' own). Keys are costly (regular expressions on names): only those records.
-    cited_ids = view.records_of(
-        membership.filter(pl.col("dataset").is_in(list(citing.values()))).select("record_id")
-    )
-    keys = view.link_keys(
-        _by_index(
-            scan_table(tables["records"], schemas.RECORDS).select(
-                "record_id", "doi", "year", "volume", "start_page", "article_number"
-            ),
-            index,
-        ).join(cited_ids, on="record_id", how="semi"),
-        first_authors,
-    )
-    links = ind.citation_links(
-        references,
-        records,
-        view.table(first_authors, "authorships"),
-        membership,
-        citing,
-        keys=keys,
-    ).collect()
-    links = _by_id(_by_id(links, index), index, "cited_record_id")
+        )
+        # A reference matching any record of a work (its DOI, or its own first author's key) links
+        # to the work: the keys of every record of the cited datasets' works (by record, the
+        # records' own). Keys are costly (regular expressions on names): only those records.
+        cited_ids = view.records_of(
+            membership.filter(pl.col("dataset").is_in(list(citing.values()))).select("record_id")
+        )
+        keys = view.link_keys(
+            _by_index(
+                scan_table(tables["records"], schemas.RECORDS).select(
+                    "record_id", "doi", "year", "volume", "start_page", "article_number"
+                ),
+                index,
+            ).join(cited_ids, on="record_id", how="semi"),
+            first_authors,
+        )
+        links = ind.citation_links(
+            references,
+            records,
+            view.table(first_authors, "authorships"),
+            membership,
+            citing,
+            keys=keys,
+        ).collect()
+        links = _by_id(_by_id(links, index), index, "cited_record_id")
     write_table(links, schemas.CITATION_LINKS, outputs["citation_links"])
     reference = list(settings["reference_datasets"]) or corpus
     flags = (
