@@ -27,14 +27,24 @@ another's.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import polars as pl
 from rapidfuzz import fuzz, process
 
 from collabscope import schemas
-from collabscope.tableio import scan_table, write_table
+from collabscope.parts import PartStore, fill_stores, library_code, settings_digest
+from collabscope.tableio import (
+    PARTS_SUFFIX,
+    Parts,
+    parts_of,
+    scan_parts,
+    scan_table,
+    write_parts_manifest,
+    write_table,
+)
 
 log = logging.getLogger(__name__)
 
@@ -247,8 +257,35 @@ def merge_works(
     source_order: Sequence[str],
     field_sources: Mapping[str, Sequence[str]],
 ) -> dict[str, pl.DataFrame]:
-    """The tables record_works, work_fields and works (see schemas)."""
-    base = records.select(
+    """The tables record_works, work_fields, works and merge_accounting (see schemas)."""
+    base = _base(records)
+    # Only records of different sources match: with one source (a Web of Science-only study)
+    # there is nothing to compare, and normalising two million titles took most of the stage.
+    if base["source"].n_unique() <= 1:
+        return _works(base, _NO_EDGES, funding, source_order, field_sources)
+    edges = match_records(records, authorships)
+    return _works(base, edges, funding, source_order, field_sources)
+
+
+def records_alone(
+    records: pl.LazyFrame,
+    funding: pl.LazyFrame,
+    source_order: Sequence[str],
+    field_sources: Mapping[str, Sequence[str]],
+) -> dict[str, pl.DataFrame]:
+    """:func:`merge_works` of records that match no other record (those of a corpus with one
+    source): each is its own work, so any subset of the records (a parse shard) gives the
+    rows of its own records, and the authors, which only matching reads, are not needed."""
+    return _works(_base(records), _NO_EDGES, funding, source_order, field_sources)
+
+
+_NO_EDGES = pl.DataFrame(
+    schema={"record_id": pl.String, "other_id": pl.String, "method": pl.String}
+)
+
+
+def _base(records: pl.LazyFrame) -> pl.DataFrame:
+    return records.select(
         "record_id",
         "source",
         "source_file",
@@ -257,14 +294,16 @@ def merge_works(
         "n_references_parsed",
         "times_cited",
     ).collect()
-    # Only records of different sources match: with one source (a Web of Science-only study)
-    # there is nothing to compare, and normalising two million titles took most of the stage.
-    if base["source"].n_unique() > 1:
-        edges = match_records(records, authorships)
-    else:
-        edges = pl.DataFrame(
-            schema={"record_id": pl.String, "other_id": pl.String, "method": pl.String}
-        )
+
+
+def _works(
+    base: pl.DataFrame,
+    edges: pl.DataFrame,
+    funding: pl.LazyFrame,
+    source_order: Sequence[str],
+    field_sources: Mapping[str, Sequence[str]],
+) -> dict[str, pl.DataFrame]:
+    """The merge tables of the records ``base`` joined into works by ``edges``."""
     funded = funding.select("record_id").unique().collect()
     groups = _components(base["record_id"], edges)
     frame = base.join(groups, on="record_id").with_columns(
@@ -350,28 +389,119 @@ def _merge_accounting(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _per_file(records: pl.LazyFrame) -> pl.DataFrame:
+    """(file, source, parsed): the records kept from each export file."""
+    return (
+        records.group_by("source_file", "source")
+        .agg(parsed=pl.len().cast(pl.Int64))
+        .rename({"source_file": "file"})
+        .collect()
+    )
+
+
+def _accounting_alone(per_file: pl.DataFrame) -> pl.DataFrame:
+    """merge_accounting when no record matches another: none matched, none merged."""
+    zero = pl.lit(0, dtype=pl.Int64)
+    return schemas.conform(
+        per_file.with_columns(
+            matched=zero,
+            matched_doi=zero,
+            matched_title=zero,
+            matched_english_title=zero,
+            merged=zero,
+        ),
+        schemas.MERGE_ACCOUNTING,
+    )
+
+
+_MERGE_CODE = library_code("merge.py")
+
+
 def merge_stage(
     tables: Mapping[str, str | Path],
     source_order: Sequence[str],
     field_sources: Mapping[str, Sequence[str]],
     outputs: Mapping[str, str | Path],
+    store: str | Path | None = None,
 ) -> dict[str, int]:
-    """Stage function: read the canonical tables, write the merge tables."""
-    result = merge_works(
-        scan_table(tables["records"], schemas.RECORDS),
-        scan_table(tables["authorships"], schemas.AUTHORSHIPS),
-        scan_table(tables["funding"], schemas.FUNDING),
-        source_order,
-        field_sources,
-    )
-    for name, frame in result.items():
-        write_table(frame, schemas.BY_NAME[name], outputs[name])
-    works = result["works"]
+    """Stage function: read the canonical tables, write the merge tables; return counts.
+
+    With one source in the corpus no record matches another, and a record's rows depend on
+    its own only: each parse shard is merged on its own and kept in ``store`` (one folder per
+    table of schemas.MERGE_PART_TABLES, see :mod:`collabscope.parts`), so a new export file
+    merges its shard only. An output named ``*.parts.json`` is then a manifest of the store's
+    files; a ``.parquet`` output is one file. With several sources, records of any shards can
+    be one work: the whole corpus is merged together and kept as one part. merge_accounting
+    is one file."""
+    part_tables = [(table, Path(outputs[table.name])) for table in schemas.MERGE_PART_TABLES]
+    manifests = [str(path).endswith(PARTS_SUFFIX) for _, path in part_tables]
+    if any(manifests) and store is None:
+        raise ValueError("merge_stage: outputs listed as parts need a store")
+    records = scan_table(tables["records"], schemas.RECORDS)
+    # One scan of the whole corpus: its sources (an export file has one), and the accounting
+    # when each record is its own work.
+    per_file = _per_file(records)
+    settings = {
+        "source_order": list(source_order),
+        "field_sources": {field: list(order) for field, order in field_sources.items()},
+        "code": _MERGE_CODE,
+    }
+    with tempfile.TemporaryDirectory(prefix="collabscope-merge-") as scratch:
+        stores = [PartStore(Path(store or scratch) / t.name, t) for t, _ in part_tables]
+        if per_file["source"].n_unique() > 1:
+            result = merge_works(
+                records,
+                scan_table(tables["authorships"], schemas.AUTHORSHIPS),
+                scan_table(tables["funding"], schemas.FUNDING),
+                source_order,
+                field_sources,
+            )
+            digest = settings_digest(settings | {"merged": True})
+            parts = []
+            for part_store, (table, _) in zip(stores, part_tables, strict=True):
+                target = part_store.write(result[table.name], part_store.path("merged", digest))
+                part_store.prune([target])
+                parts.append(Parts(table.name, (("", target),), None))
+            accounting = result["merge_accounting"]
+            cross_source = int(result["works"]["cross_source"].sum())
+            del result
+            computed = 1
+        else:
+            sources = [
+                parts_of(tables["records"], schemas.RECORDS),
+                parts_of(tables["funding"], schemas.FUNDING),
+            ]
+
+            def by_shard(missing: list[list[Path]]) -> Iterator[list[pl.DataFrame]]:
+                for shard_records, shard_funding in missing:
+                    result = records_alone(
+                        scan_table(shard_records, schemas.RECORDS),
+                        scan_table(shard_funding, schemas.FUNDING),
+                        source_order,
+                        field_sources,
+                    )
+                    yield [result[table.name] for table, _ in part_tables]
+
+            parts, computed = fill_stores(stores, sources, settings_digest(settings), by_shard)
+            accounting = _accounting_alone(per_file)
+            cross_source = 0
+        for (table, path), part_list, manifest in zip(part_tables, parts, manifests, strict=True):
+            if manifest:
+                write_parts_manifest(table, part_list.files, part_list.superseded, path)
+            else:
+                write_table(scan_parts(part_list, table), table, path)
+        write_table(accounting, schemas.MERGE_ACCOUNTING, outputs["merge_accounting"])
+        log.info("%d of %d merge parts computed", computed, len(parts[0].files))
+    # Every record is its work's primary record or merged into another's (parsed = primary +
+    # merged): as many works as primary records.
+    n_records = int(accounting["parsed"].sum())
+    merged = int(accounting["merged"].sum())
     counts = {
-        "records": result["record_works"].height,
-        "works": works.height,
-        "cross_source_works": int(works["cross_source"].sum()),
-        "merged_records": int(result["merge_accounting"]["merged"].sum()),
+        "records": n_records,
+        "works": n_records - merged,
+        "cross_source_works": cross_source,
+        "merged_records": merged,
+        "parts_computed": computed,
     }
     log.info("merge: %s", counts)
     return counts

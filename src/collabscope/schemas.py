@@ -23,6 +23,10 @@ class Table:
     key: tuple[str, ...]
     holds: str
     columns: tuple[tuple[str, pl.DataType, str], ...]
+    # The column holding the record id of each row: a table held as parts leaves out, on
+    # reading, the rows of the records that its manifest's superseded table lists for the
+    # part's shard (tableio.scan_parts) by this column.
+    record_column: str = "record_id"
 
     @property
     def schema(self) -> pl.Schema:
@@ -405,6 +409,9 @@ WORKS = Table(
         ("n_records", INT, "number of records"),
         ("cross_source", BOOL, "held by more than one source"),
     ),
+    # Held as per-shard parts only when every record is its own work (one source): a work's
+    # id is then its record's id.
+    record_column="work_id",
 )
 
 MERGE_ACCOUNTING = Table(
@@ -425,6 +432,9 @@ MERGE_ACCOUNTING = Table(
 )
 
 MERGE_TABLES: tuple[Table, ...] = (RECORD_WORKS, WORK_FIELDS, WORKS, MERGE_ACCOUNTING)
+# The merge tables held as parts (collabscope.merge.merge_stage): one per parse shard when the
+# corpus has one source (every record is its own work), else one part for the whole corpus.
+MERGE_PART_TABLES: tuple[Table, ...] = (RECORD_WORKS, WORK_FIELDS, WORKS)
 
 
 CANONICAL_TABLES: tuple[Table, ...] = (
@@ -939,6 +949,13 @@ def markdown() -> str:
         "first). Read one as a single table with",
         '`collabscope.tableio.scan_table("results/tables/records.parts.json", schemas.RECORDS)`;',
         "`.collect()` it, or `.sink_parquet(...)` it to one file. Each part is sorted by the key.",
+        "",
+        "The merge tables `record_works`, `work_fields` and `works` are manifests too",
+        "(`results/tables/<name>.parts.json`, read the same way): with one source in the corpus",
+        "every record is its own work, and they hold one part per shard, kept in",
+        "`results/parts/merge_works/` and computed again only when its shard changes; with",
+        "several sources, one part for the whole corpus. Rows of superseded records are left",
+        "out by `record_id` (by `work_id` in `works`). `merge_accounting` is one file.",
         "",
     ]
     for table in (*CANONICAL_TABLES, *MERGE_TABLES):

@@ -19,9 +19,18 @@ from pathlib import Path
 
 import polars as pl
 
-from collabscope.schemas import CLASS_PART_TABLES, PART_TABLES, SUPERSEDED, Table, conform
+from collabscope.schemas import (
+    CLASS_PART_TABLES,
+    MERGE_PART_TABLES,
+    PART_TABLES,
+    SUPERSEDED,
+    Table,
+    conform,
+)
 
-_PART_TABLE_NAMES = frozenset(table.name for table in (*PART_TABLES, *CLASS_PART_TABLES))
+_PART_TABLE_NAMES = frozenset(
+    table.name for table in (*PART_TABLES, *MERGE_PART_TABLES, *CLASS_PART_TABLES)
+)
 
 
 def _temporary(path: Path) -> Path:
@@ -84,7 +93,8 @@ class Parts:
 
 def table_path(directory: str | Path, table: Table) -> Path:
     """Where ``table`` is under ``directory``: its Parquet file, or its manifest when it is
-    held as parts (the record tables and classification's)."""
+    held as parts (the record tables, the merge tables but merge_accounting, and
+    classification's)."""
     suffix = PARTS_SUFFIX if table.name in _PART_TABLE_NAMES else ".parquet"
     return Path(directory) / f"{table.name}{suffix}"
 
@@ -143,7 +153,9 @@ def _scan_parts(path: Path, table: Table) -> pl.LazyFrame:
 
 
 def scan_parts(parts: Parts, table: Table, listed_by: str | Path = "") -> pl.LazyFrame:
-    """``parts`` read as one table of ``table``'s schema, less their superseded rows."""
+    """``parts`` read as one table of ``table``'s schema, less their superseded rows (those
+    whose ``table.record_column`` is a record id the superseded table lists for the part's
+    shard)."""
     where = f" listed by {listed_by}" if listed_by else ""
     for _, file in parts.files:
         if not file.exists():
@@ -153,6 +165,11 @@ def scan_parts(parts: Parts, table: Table, listed_by: str | Path = "") -> pl.Laz
             raise ValueError(f"{file}: schema differs from {table.name}{where}")
     superseded = {}
     if parts.superseded is not None:
+        if table.record_column not in table.schema:
+            raise ValueError(
+                f"{table.name}{where}: has no column {table.record_column!r} to leave out the "
+                "superseded records by"
+            )
         superseded = (
             scan_table(parts.superseded, SUPERSEDED)
             .select("shard", "record_id")
@@ -167,7 +184,8 @@ def scan_parts(parts: Parts, table: Table, listed_by: str | Path = "") -> pl.Laz
             continue
         for shard, file in run:
             ids = superseded[(shard,)].get_column("record_id")
-            frames.append(pl.scan_parquet(file).filter(~pl.col("record_id").is_in(ids.implode())))
+            kept = ~pl.col(table.record_column).is_in(ids.implode())
+            frames.append(pl.scan_parquet(file).filter(kept))
     if not frames:
         return table.empty().lazy()
     return pl.concat(frames, how="vertical")

@@ -305,7 +305,7 @@ def test_no_name_or_email_of_the_pool_in_any_public_output_or_log(
 def test_a_web_of_science_only_study_has_one_work_per_record(two_runs: tuple[Path, Path]) -> None:
     tables = two_runs[0] / "tables"
     records = _canonical(tables, schemas.RECORDS)
-    works = pl.read_parquet(tables / "works.parquet")
+    works = read_table(tables, schemas.WORKS)
     merge_accounting = pl.read_parquet(tables / "merge_accounting.parquet")
     assert works.height == records.height
     assert works["sources"].to_list() == [["wos"]] * works.height

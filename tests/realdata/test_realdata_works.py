@@ -45,7 +45,7 @@ def results(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_paper_classes_has_one_row_per_work(results: Path) -> None:
     tables = results / "tables"
-    works = pl.read_parquet(tables / "works.parquet")
+    works = read_table(tables, schemas.WORKS)
     assert (works.height, works.filter("cross_source").height) == (N_WORKS, N_BOTH)
     classes = read_table(tables, schemas.PAPER_CLASSES)
     # CHN, GBR and the pair: three rows per work, none per merged-away Scopus record.
@@ -63,7 +63,7 @@ def test_paper_classes_has_one_row_per_work(results: Path) -> None:
 
 def test_each_work_has_the_countries_of_its_chosen_record(results: Path) -> None:
     tables = results / "tables"
-    chosen = pl.read_parquet(tables / "work_fields.parquet").filter(pl.col("field") == "addresses")
+    chosen = read_table(tables, schemas.WORK_FIELDS).filter(pl.col("field") == "addresses")
     addresses = normalised_addresses(results)
     expected = (
         addresses.filter(pl.col("kind") == "affiliation", pl.col("country").is_not_null())
@@ -84,14 +84,14 @@ def test_each_work_has_the_countries_of_its_chosen_record(results: Path) -> None
     # WoS first: the works in both exports take the WoS record's addresses; five of them (four
     # editorials) have no C1 address in either record.
     sources = chosen.join(
-        pl.read_parquet(tables / "works.parquet").select("work_id", "sources"), on="work_id"
+        read_table(tables, schemas.WORKS).select("work_id", "sources"), on="work_id"
     )
     both = sources.filter(pl.col("sources") == ["scopus", "wos"])
     assert both.group_by("source").len().rows() == [("wos", N_BOTH - 5)]
 
 
 def test_outputs_count_each_dataset_s_works(results: Path) -> None:
-    record_works = pl.read_parquet(results / "tables" / "record_works.parquet")
+    record_works = read_table(results / "tables", schemas.RECORD_WORKS)
     records = (
         scan_table(table_path(results / "tables", schemas.RECORDS), schemas.RECORDS)
         .select("record_id", "year")
@@ -121,7 +121,7 @@ def test_outputs_count_each_dataset_s_works(results: Path) -> None:
     assert N_WORKS - 5 <= both <= N_WORKS
     # Works in both exports are in the wos and the scopus dataset, once each.
     cross = (
-        pl.read_parquet(results / "tables" / "works.parquet")
+        read_table(results / "tables", schemas.WORKS)
         .filter("cross_source")
         .join(with_year, on="work_id")
     )

@@ -96,13 +96,16 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
     # Normalisation ran again, but matched the new shard's addresses only.
     log = (study / "logs" / "normalise_addresses" / "normalise_addresses.log").read_text()
     assert f"1 of {SHARDS} address parts to normalise" in log
+    log = (study / "logs" / "merge_works" / "merge_works.log").read_text()
+    assert f"1 of {SHARDS} merge parts computed" in log
     log = (study / "logs" / "classify_papers" / "classify_papers.log").read_text()
     assert f"1 of {SHARDS} class parts computed" in log
-    # So did classification, the record hashes that tell what changed since the previous run,
-    # and the report's classes under the other country policies: each store holds one part per
-    # shard.
+    # So did the merge (one source: every record is its own work), classification, the record
+    # hashes that tell what changed since the previous run, and the report's classes under the
+    # other country policies: each store holds one part per shard.
     for store in (
         "parts/normalised_addresses",
+        *(f"parts/merge_works/{t.name}" for t in schemas.MERGE_PART_TABLES),
         *(f"parts/classify_papers/{t.name}" for t in schemas.CLASS_PART_TABLES),
         "parts/record_hashes",
         "parts/report/policy_classes",

@@ -54,12 +54,12 @@ def test_mixed_sources_run_end_to_end(tmp_path: Path) -> None:
     ]
     # WoS and Scopus share the DOI; OpenAlex (another DOI) has the same title, year and first
     # author: one work, primary WoS. The CSSCI record's English title is another paper's.
-    works = pl.read_parquet(tables / "works.parquet").sort("work_id")
+    works = read_table(tables, schemas.WORKS).sort("work_id")
     cross = works.filter("cross_source")
     assert cross.select("work_id", "sources").rows() == [
         ("WOS:000000000000001", ["openalex", "scopus", "wos"])
     ]
-    fields = pl.read_parquet(tables / "work_fields.parquet").filter(
+    fields = read_table(tables, schemas.WORK_FIELDS).filter(
         pl.col("work_id") == "WOS:000000000000001"
     )
     assert dict(fields.select("field", "source").rows())["funding"] == "scopus"

@@ -123,8 +123,13 @@ def exclusion_inputs(wildcards):
     path = config["sampling"]["exclusions"]
     return {"exclusions": path} if path else {}
 # Merge across sources (workflow/rules/merge.smk).
-MERGE_CODE = code_version([SRC / "merge.py", SRC / "schemas.py", SRC / "tableio.py"])
-MERGE_TABLES = {t.name: f"results/tables/{t.name}.parquet" for t in schemas.MERGE_TABLES}
+MERGE_CODE = code_version(
+    [SRC / "merge.py", SRC / "schemas.py", SRC / "tableio.py", SRC / "parts.py"]
+)
+# record_works, work_fields and works are manifests of parts kept in MERGE_STORE (one per shard
+# with one source, else one; collabscope.merge.merge_stage); merge_accounting is one file.
+MERGE_TABLES = {t.name: str(table_path("results/tables", t)) for t in schemas.MERGE_TABLES}
+MERGE_STORE = "results/parts/merge_works"
 # Classification and indicators (issue 4).
 CLASSIFY_CODE = code_version(
     [*SRC.joinpath("classify").glob("*.py"), SRC / "schemas.py", SRC / "tableio.py", SRC / "parts.py"]

@@ -1,6 +1,7 @@
 # Stage 1b: canonical tables -> one work per paper across sources (WoS, Scopus, OpenAlex,
 # CSSCI), with where each part of a work comes from. Only the merge settings are params:
-# other config edits rerun nothing here.
+# other config edits rerun nothing here. With one source, each shard's works are kept in
+# MERGE_STORE and a new export file merges its shard only.
 
 
 rule merge_works:
@@ -14,6 +15,7 @@ rule merge_works:
         source_order=config["merge"]["source_order"],
         field_sources=config["merge"]["field_sources"],
         code=MERGE_CODE,
+        store=MERGE_STORE,
     log:
         "logs/merge_works/merge_works.log",
     benchmark:

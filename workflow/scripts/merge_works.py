@@ -10,4 +10,5 @@ run(
     list(snakemake.params.source_order),
     {field: list(order) for field, order in snakemake.params.field_sources.items()},
     dict(snakemake.output.items()),
+    snakemake.params.store,
 )
