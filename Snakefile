@@ -42,7 +42,7 @@ rule all:
     input:
         list(TABLES.values()),
         NORMALISED_ADDRESSES,
-        "results/normalised/funding.parquet",
+        NORMALISED_FUNDING,
         "results/report/index.html",
         "results/sampling/summary.csv",
         "results/private/invitations",

@@ -344,7 +344,7 @@ FUNDING_NORMALISED = Table(
     "funding",
     ("record_id", "funder_pos"),
     "the funding table with each funder matched to the funder registry "
-    "(results/normalised/funding.parquet)",
+    "(results/normalised/funding.parts.json)",
     (
         *FUNDING.columns,
         ("funder_id", STR, "registry id (resources/funders/funders.csv), null when unmatched"),
@@ -973,10 +973,11 @@ def markdown() -> str:
         "# Normalised tables",
         "",
         "Under `results/normalised/`: a canonical table with the normalisation stage's columns",
-        "added (the canonical columns are as above). `funding.parquet` is one file;",
-        "`addresses.parts.json` lists one part per shard, kept in `results/parts/`",
-        "and computed again only when its shard or the normalisation's inputs change; read it",
-        "with `collabscope.tableio.scan_table(path, schemas.ADDRESSES_NORMALISED)`.",
+        "added (the canonical columns are as above). `addresses.parts.json` and",
+        "`funding.parts.json` list one part per shard, kept in `results/parts/` and computed",
+        "again only when its shard or the normalisation's inputs change; read them with",
+        "`collabscope.tableio.scan_table(path, schemas.ADDRESSES_NORMALISED)` (or",
+        "`FUNDING_NORMALISED`).",
         "",
     ]
     for table in NORMALISED_TABLES:

@@ -21,7 +21,7 @@ from collabscope.normalise.institutions import normalise_institution_text
 from collabscope.tableio import scan_table, table_path
 from tests.conftest import PROJECT
 from tests.unit.test_institutions import TRUTH_NAMES
-from tests.workflow.helpers import normalised_addresses, read_table, snakemake
+from tests.workflow.helpers import normalised_addresses, normalised_funding, read_table, snakemake
 
 pytestmark = pytest.mark.workflow
 EXAMPLE = PROJECT / "resources" / "example"
@@ -137,7 +137,7 @@ def test_every_address_gets_its_true_country(two_runs: tuple[Path, Path]) -> Non
 
 def test_funders_are_matched_and_the_review_queue_is_written(two_runs: tuple[Path, Path]) -> None:
     funding = _canonical(two_runs[0] / "tables", schemas.FUNDING)
-    normalised = pl.read_parquet(two_runs[0] / "normalised" / "funding.parquet")
+    normalised = normalised_funding(two_runs[0])
     assert normalised.select("record_id", "funder_pos").equals(
         funding.select("record_id", "funder_pos")
     )

@@ -29,7 +29,7 @@ from collabscope.report.model import Column, Section, table_block
 from collabscope.tableio import scan_table, table_path
 from tests.conftest import PROJECT
 from tests.integration import chromium
-from tests.workflow.helpers import normalised_addresses, read_table, snakemake
+from tests.workflow.helpers import normalised_addresses, normalised_funding, read_table, snakemake
 
 pytestmark = pytest.mark.workflow
 SCRIPT_TITLE = "<script>alert(1)</script>"
@@ -204,7 +204,7 @@ def test_file_hashes_in_the_page_are_the_files_sha256(run: Path) -> None:
 def test_match_methods_and_policy_effect_equal_the_normalised_tables(run: Path) -> None:
     tables = _html_tables(run)
     addresses = normalised_addresses(run / "results")
-    funding = pl.read_parquet(run / "results" / "normalised" / "funding.parquet")
+    funding = normalised_funding(run / "results")
     for table, frame, column in (
         ("match_countries", addresses, "country_method"),
         ("match_institutions", addresses, "institution_method"),
@@ -302,7 +302,7 @@ def _report_inputs(results: Path) -> dict[str, Path]:
     }
     inputs |= {
         "addresses": results / "normalised" / "addresses.parts.json",
-        "funding": results / "normalised" / "funding.parquet",
+        "funding": results / "normalised" / "funding.parts.json",
         "unmatched": results / "review" / "affiliations_unmatched.csv",
         "low_confidence": results / "review" / "affiliations_low_confidence.csv",
         "funder_review": results / "review" / "funders.csv",

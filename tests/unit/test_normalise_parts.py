@@ -8,7 +8,7 @@ import polars as pl
 
 from collabscope import schemas
 from collabscope.combine import combine_shards
-from collabscope.normalise.stage import normalise_addresses
+from collabscope.normalise.stage import normalise_addresses, normalise_funding
 from collabscope.parse.shard import parse_shard
 from collabscope.tableio import scan_table, table_path
 from tests.conftest import PROJECT
@@ -121,3 +121,61 @@ def test_a_killed_runs_leftovers_leave_the_store(tmp_path: Path) -> None:
     (store / "0123abcd.parquet").write_bytes(b"a part no manifest lists")
     assert _normalise(tables, out, store)["parts"] == {"normalised": 0, "reused": 1}
     assert len(list(store.iterdir())) == 1
+
+
+def _funded_export(path: Path, ids: range, country: str) -> str:
+    """A WoS export whose records acknowledge "NSF": the USA's NSF, or China's NSFC for a
+    record with Chinese addresses only (the record's countries settle the name)."""
+    lines = ["FN Clarivate Analytics Web of Science", "VR 1.0"]
+    for i in ids:
+        lines += [
+            "PT J",
+            f"AU Author{i}, A",
+            f"TI Record {i}",
+            f"C1 [Author{i}, A] Univ Test, Testtown, {country}.",
+            "FU NSF [1234]",
+            f"PY {2001 + i % 20}",
+            f"UT WOS:{i:015d}",
+            "ER",
+            "",
+        ]
+    lines.append("EF")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def _funding(tables: Path, out: Path, store: Path) -> dict[int, str]:
+    normalise_funding(
+        table_path(tables, schemas.FUNDING),
+        out / "addresses.parts.json",
+        [RESOURCES / "funders" / "funders.csv"],
+        out / "funding.parts.json",
+        out / "funders.csv",
+        store,
+    )
+    frame = scan_table(out / "funding.parts.json", schemas.FUNDING_NORMALISED).collect()
+    return dict(frame.select(pl.col("record_id").str.slice(4).cast(pl.Int64), "funder_id").rows())
+
+
+def test_funders_are_matched_per_shard_with_each_copys_own_countries(tmp_path: Path) -> None:
+    a = _funded_export(tmp_path / "a.txt", range(0, 4), "Peoples R China")
+    # Records 2-3 again, from the USA: the earlier file's copy is kept, with China's NSFC. In
+    # one batch with both copies, its countries must still be its own (China only).
+    b = _funded_export(tmp_path / "b.txt", range(2, 6), "USA")
+    c = _funded_export(tmp_path / "c.txt", range(10, 12), "Peoples R China")
+    run, out, store = tmp_path / "run", tmp_path / "out", tmp_path / "funding_store"
+    tables = _tables(run, [{a: ["world"]}, {b: ["world"]}])
+    _normalise(tables, out, tmp_path / "store")
+    china, usa = "chn-nsfc", "usa-nsf"
+    expected = {0: china, 1: china, 2: china, 3: china, 4: usa, 5: usa}
+    assert _funding(tables, out, store) == expected
+    log = (out / "funding.parts.json").read_bytes()
+    assert _funding(tables, out, store) == expected
+    assert (out / "funding.parts.json").read_bytes() == log
+    stored = set(store.glob("*.parquet"))
+    assert len(stored) == 2
+    # A third shard: one part matched, the others read back.
+    tables = _tables(run, [{a: ["world"]}, {b: ["world"]}, {c: ["world"]}])
+    _normalise(tables, out, tmp_path / "store")
+    assert _funding(tables, out, store) == expected | {10: china, 11: china}
+    assert len(set(store.glob("*.parquet")) - stored) == 1

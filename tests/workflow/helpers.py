@@ -86,6 +86,13 @@ def normalised_addresses(results: Path) -> pl.DataFrame:
     return scan_table(path, table).collect().sort(table.key)
 
 
+def normalised_funding(results: Path) -> pl.DataFrame:
+    """results/normalised's funding (a manifest of parts) as one frame, sorted by the key."""
+    table = schemas.FUNDING_NORMALISED
+    path = Path(results) / "normalised" / "funding.parts.json"
+    return scan_table(path, table).collect().sort(table.key)
+
+
 def read_table(directory: Path, table: Table) -> pl.DataFrame:
     """``table`` under ``directory`` (its Parquet file or its manifest of parts) as one frame."""
     return scan_table(table_path(directory, table), table).collect()

@@ -96,6 +96,8 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
     # Normalisation ran again, but matched the new shard's addresses only.
     log = (study / "logs" / "normalise_addresses" / "normalise_addresses.log").read_text()
     assert f"1 of {SHARDS} address parts to normalise" in log
+    log = (study / "logs" / "normalise_funding" / "normalise_funding.log").read_text()
+    assert f"1 of {SHARDS} funding parts to normalise" in log
     log = (study / "logs" / "merge_works" / "merge_works.log").read_text()
     assert f"1 of {SHARDS} merge parts computed" in log
     log = (study / "logs" / "classify_papers" / "classify_papers.log").read_text()
@@ -105,6 +107,7 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
     # other country policies: each store holds one part per shard.
     for store in (
         "parts/normalised_addresses",
+        "parts/normalised_funding",
         *(f"parts/merge_works/{t.name}" for t in schemas.MERGE_PART_TABLES),
         *(f"parts/classify_papers/{t.name}" for t in schemas.CLASS_PART_TABLES),
         "parts/record_hashes",

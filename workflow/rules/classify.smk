@@ -43,7 +43,7 @@ rule compute_indicators:
         dataset_records=TABLES["dataset_records"],
         authorships=TABLES["authorships"],
         references=TABLES["references"],
-        funding="results/normalised/funding.parquet",
+        funding=NORMALISED_FUNDING,
         paper_classes=CLASSIFIED["paper_classes"],
         country_credit=CLASSIFIED["country_credit"],
         lead_disagreements=CLASSIFIED["lead_disagreements"],

@@ -43,9 +43,11 @@ TABLES = {t.name: str(table_path("results/tables", t)) for t in schemas.CANONICA
 # Addresses with country and institution: a manifest of parts, one per shard, each normalised
 # again only when its shard or the normalisation inputs change (collabscope.parts).
 NORMALISED_ADDRESSES = "results/normalised/addresses.parts.json"
+NORMALISED_FUNDING = "results/normalised/funding.parts.json"
 # Each stage that keeps per-shard results has its own folder of results/parts/, which only its
 # rule reads and writes (Snakemake deletes a job's outputs before it runs the job).
 NORMALISED_ADDRESS_STORE = "results/parts/normalised_addresses"
+NORMALISED_FUNDING_STORE = "results/parts/normalised_funding"
 RECORD_HASH_STORE = "results/parts/record_hashes"
 REPORT_STORE = "results/parts/report"
 # Curated resources ship with the workflow, wherever the user's working directory is.

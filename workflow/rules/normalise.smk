@@ -38,9 +38,11 @@ rule normalise_funding:
         addresses=NORMALISED_ADDRESSES,
         registries=FUNDER_REGISTRIES,
     output:
-        funding="results/normalised/funding.parquet",
+        funding=NORMALISED_FUNDING,
         review="results/review/funders.csv",
     params:
+        # Each shard's matched funders (see normalise_addresses' store).
+        store=NORMALISED_FUNDING_STORE,
         code=NORMALISE_CODE,
     log:
         "logs/normalise_funding/normalise_funding.log",

@@ -15,7 +15,7 @@ rule render_report:
         dataset_records=TABLES["dataset_records"],
         works=MERGE_TABLES["works"],
         addresses=NORMALISED_ADDRESSES,
-        funding="results/normalised/funding.parquet",
+        funding=NORMALISED_FUNDING,
         unmatched="results/review/affiliations_unmatched.csv",
         low_confidence="results/review/affiliations_low_confidence.csv",
         funder_review="results/review/funders.csv",

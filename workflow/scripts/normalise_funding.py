@@ -11,4 +11,5 @@ run(
     list(snakemake.input.registries),
     snakemake.output.funding,
     snakemake.output.review,
+    snakemake.params.store,
 )

@@ -122,13 +122,16 @@ def normalise_exports(
             work / "funding.parquet",
             work / "addresses_normalised.parts.json",
             [resources / "funders" / "funders.csv"],
-            work / "funding_normalised.parquet",
+            work / "funding_normalised.parts.json",
             work / "funders.csv",
+            work / "funding_store",
         )
         addresses = scan_table(
             work / "addresses_normalised.parts.json", schemas.ADDRESSES_NORMALISED
         ).collect()
-        funding = pl.read_parquet(work / "funding_normalised.parquet")
+        funding = scan_table(
+            work / "funding_normalised.parts.json", schemas.FUNDING_NORMALISED
+        ).collect()
     return Located(
         addresses=_per_file(_with_keys(addresses, "raw"), names),
         funding=_per_file(_with_keys(funding, "funder_raw"), names),

@@ -29,7 +29,7 @@ from collabscope.normalise.institutions import (
     review_queues,
 )
 from collabscope.parts import PartStore, library_code, settings_digest
-from collabscope.tableio import parts_of, scan_table, write_parts_manifest, write_table
+from collabscope.tableio import parts_of, scan_table, write_parts_manifest
 
 log = logging.getLogger(__name__)
 
@@ -137,25 +137,70 @@ def normalise_funding(
     registries: Sequence[str | Path],
     output: str | Path,
     review: str | Path,
+    store: str | Path,
 ) -> dict[str, int]:
     """Match every funder to the registry (ambiguous names settled by the record's countries);
-    write the review queue as CSV; return counts per method."""
-    registry = load_funder_registry(list(registries))
-    record_countries = (
-        scan_table(addresses, schemas.ADDRESSES_NORMALISED)
-        .select("record_id", "country")
-        .drop_nulls()
-        .unique()
+    write the review queue as CSV; return counts per method.
+
+    Like :func:`normalise_addresses`, each shard's part is matched once for the same registries
+    and code, kept in ``store``; ``output`` is a manifest of the stored parts. A part's
+    countries are those of the same shard's normalised addresses."""
+    settings = settings_digest({"code": _CODE}, list(registries))
+    sources = [
+        parts_of(funding, schemas.FUNDING),
+        parts_of(addresses, schemas.ADDRESSES_NORMALISED),
+    ]
+
+    def normalise(missing: list[list[Path]]) -> Iterator[pl.DataFrame]:
+        registry = load_funder_registry(list(registries))
+
+        # One batch, so that a funder named in several parts is matched once. A record can be
+        # in two parts (a later export of it): each part's rows see only the countries of its
+        # own copy, through ids made distinct per part.
+        def distinct(frame: pl.LazyFrame, part: int) -> pl.LazyFrame:
+            return frame.with_columns(
+                _record_id=pl.col("record_id"), record_id=pl.format(f"{part}:{{}}", "record_id")
+            )
+
+        batch = [
+            distinct(scan_table(files[0], schemas.FUNDING), part).with_columns(
+                _part=pl.lit(part, dtype=pl.Int64)
+            )
+            for part, files in enumerate(missing)
+        ]
+        countries = pl.concat(
+            distinct(
+                scan_table(files[1], schemas.ADDRESSES_NORMALISED).select("record_id", "country"),
+                part,
+            )
+            for part, files in enumerate(missing)
+        )
+        frame = (
+            normalise_funders(
+                pl.concat(batch),
+                registry,
+                record_countries=countries.select("record_id", "country").drop_nulls().unique(),
+            )
+            .with_columns(record_id=pl.col("_record_id"))
+            .collect()
+        )
+        for part in range(len(missing)):
+            yield frame.filter(pl.col("_part") == part)
+
+    results = PartStore(store, schemas.FUNDING_NORMALISED)
+    normalised_parts, n_normalised = results.fill(sources, settings, normalise)
+    log.info("%d of %d funding parts to normalise", n_normalised, len(normalised_parts.files))
+    write_parts_manifest(
+        schemas.FUNDING_NORMALISED,
+        normalised_parts.files,
+        normalised_parts.superseded,
+        output,
     )
-    frame = normalise_funders(
-        scan_table(funding, schemas.FUNDING), registry, record_countries=record_countries
-    ).collect()
-    write_table(frame, schemas.FUNDING_NORMALISED, output)
-    queue = funder_review_queue(frame.lazy()).with_columns(
-        pl.col(pl.List(pl.String)).list.join("; ")
-    )
+    normalised = scan_table(output, schemas.FUNDING_NORMALISED)
+    queue = funder_review_queue(normalised).with_columns(pl.col(pl.List(pl.String)).list.join("; "))
     Path(review).parent.mkdir(parents=True, exist_ok=True)
     queue.write_csv(review)
-    counts = dict(frame.group_by("funder_method").len().sort("funder_method").iter_rows())
+    methods = normalised.select("funder_method").collect()
+    counts = dict(methods.group_by("funder_method").len().sort("funder_method").iter_rows())
     log.info("funders by method: %s; %d texts to review", counts, queue.height)
     return counts
