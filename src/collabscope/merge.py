@@ -27,7 +27,6 @@ another's.
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -35,16 +34,15 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from collabscope import schemas
-from collabscope.parts import PartStore, fill_stores, library_code, settings_digest
-from collabscope.tableio import (
-    PARTS_SUFFIX,
-    Parts,
-    parts_of,
-    scan_parts,
-    scan_table,
-    write_parts_manifest,
-    write_table,
+from collabscope.parts import (
+    fill_stores,
+    keep_whole,
+    library_code,
+    settings_digest,
+    stage_stores,
+    write_outputs,
 )
+from collabscope.tableio import parts_of, scan_table, write_table
 
 log = logging.getLogger(__name__)
 
@@ -433,10 +431,6 @@ def merge_stage(
     files; a ``.parquet`` output is one file. With several sources, records of any shards can
     be one work: the whole corpus is merged together and kept as one part. merge_accounting
     is one file."""
-    part_tables = [(table, Path(outputs[table.name])) for table in schemas.MERGE_PART_TABLES]
-    manifests = [str(path).endswith(PARTS_SUFFIX) for _, path in part_tables]
-    if any(manifests) and store is None:
-        raise ValueError("merge_stage: outputs listed as parts need a store")
     records = scan_table(tables["records"], schemas.RECORDS)
     # One scan of the whole corpus: its sources (an export file has one), and the accounting
     # when each record is its own work.
@@ -446,8 +440,8 @@ def merge_stage(
         "field_sources": {field: list(order) for field, order in field_sources.items()},
         "code": _MERGE_CODE,
     }
-    with tempfile.TemporaryDirectory(prefix="collabscope-merge-") as scratch:
-        stores = [PartStore(Path(store or scratch) / t.name, t) for t, _ in part_tables]
+    part_tables = schemas.MERGE_PART_TABLES
+    with stage_stores(part_tables, outputs, store, "merge_works") as stores:
         if per_file["source"].n_unique() > 1:
             result = merge_works(
                 records,
@@ -456,12 +450,9 @@ def merge_stage(
                 source_order,
                 field_sources,
             )
-            digest = settings_digest(settings | {"merged": True})
-            parts = []
-            for part_store, (table, _) in zip(stores, part_tables, strict=True):
-                target = part_store.write(result[table.name], part_store.path("merged", digest))
-                part_store.prune([target])
-                parts.append(Parts(table.name, (("", target),), None))
+            parts = keep_whole(
+                stores, [result[t.name] for t in part_tables], settings_digest(settings)
+            )
             accounting = result["merge_accounting"]
             cross_source = int(result["works"]["cross_source"].sum())
             del result
@@ -480,16 +471,12 @@ def merge_stage(
                         source_order,
                         field_sources,
                     )
-                    yield [result[table.name] for table, _ in part_tables]
+                    yield [result[table.name] for table in part_tables]
 
             parts, computed = fill_stores(stores, sources, settings_digest(settings), by_shard)
             accounting = _accounting_alone(per_file)
             cross_source = 0
-        for (table, path), part_list, manifest in zip(part_tables, parts, manifests, strict=True):
-            if manifest:
-                write_parts_manifest(table, part_list.files, part_list.superseded, path)
-            else:
-                write_table(scan_parts(part_list, table), table, path)
+        write_outputs(stores, parts, outputs)
         write_table(accounting, schemas.MERGE_ACCOUNTING, outputs["merge_accounting"])
         log.info("%d of %d merge parts computed", computed, len(parts[0].files))
     # Every record is its work's primary record or merged into another's (parsed = primary +

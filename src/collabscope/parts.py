@@ -14,14 +14,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 
 from collabscope.schemas import Table
 from collabscope.sharding import code_version
-from collabscope.tableio import Parts, write_table
+from collabscope.tableio import (
+    PARTS_SUFFIX,
+    Parts,
+    scan_parts,
+    write_parts_manifest,
+    write_table,
+)
 
 _CHUNK = 1 << 20
 _PACKAGE = Path(__file__).resolve().parent
@@ -140,3 +148,45 @@ def fill_stores(
         files = tuple((shard, targets[i]) for shard, targets in stored)
         parts.append(Parts(store.table.name, files, sources[0].superseded))
     return parts, len(missing)
+
+
+@contextmanager
+def stage_stores(
+    tables: Sequence[Table],
+    outputs: Mapping[str, str | Path],
+    store: str | Path | None,
+    stage: str,
+) -> Iterator[list[PartStore]]:
+    """One store per table, in a folder of ``store`` named after it; without ``store`` (a stage
+    called outside the workflow, writing single ``.parquet`` outputs), in a temporary folder
+    removed on exit. Outputs named ``*.parts.json`` list store files: they need ``store``."""
+    if store is None and any(str(outputs[t.name]).endswith(PARTS_SUFFIX) for t in tables):
+        raise ValueError(f"{stage}: outputs listed as parts need a store")
+    with tempfile.TemporaryDirectory(prefix=f"collabscope-{stage}-") as scratch:
+        yield [PartStore(Path(store or scratch) / t.name, t) for t in tables]
+
+
+def keep_whole(
+    stores: Sequence[PartStore], frames: Sequence[pl.DataFrame], settings: str
+) -> list[Parts]:
+    """Results computed over the whole corpus at once (rows that can span shards, such as a
+    work merged from records of several sources), kept as the one part of each store."""
+    parts = []
+    for store, frame in zip(stores, frames, strict=True):
+        target = store.write(frame, store.path("whole", settings))
+        store.prune([target])
+        parts.append(Parts(store.table.name, (("", target),), None))
+    return parts
+
+
+def write_outputs(
+    stores: Sequence[PartStore], parts: Sequence[Parts], outputs: Mapping[str, str | Path]
+) -> None:
+    """Each store's table at ``outputs[name]``: the manifest of its parts (``*.parts.json``),
+    or the parts read into one Parquet file."""
+    for store, table_parts in zip(stores, parts, strict=True):
+        table, path = store.table, outputs[store.table.name]
+        if str(path).endswith(PARTS_SUFFIX):
+            write_parts_manifest(table, table_parts.files, table_parts.superseded, path)
+        else:
+            write_table(scan_parts(table_parts, table), table, path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from collabscope import schemas
 from collabscope.classify.stage import classify_frames, classify_papers
@@ -147,3 +148,22 @@ def test_parquet_outputs_without_a_store_are_single_files(tmp_path: Path) -> Non
     whole = _whole(tables, run / "normalised")
     for table in schemas.CLASS_PART_TABLES:
         assert pl.read_parquet(outputs[table.name]).equals(whole[table.name]), table.name
+
+
+def test_manifest_outputs_without_a_store_are_refused(tmp_path: Path) -> None:
+    # A manifest lists store files: without a store they would be in a folder removed on exit.
+    a = _export(tmp_path / "a.txt", range(0, 2), ("England",))
+    run = tmp_path / "run"
+    tables = _tables(run, [{a: ["world"]}])
+    _normalise(tables, run / "normalised", run / "normalised_store")
+    outputs = {t.name: table_path(run / "out", t) for t in schemas.CLASS_PART_TABLES}
+    with pytest.raises(ValueError, match="outputs listed as parts need a store"):
+        classify_papers(
+            table_path(tables, schemas.RECORDS),
+            table_path(tables, schemas.AUTHOR_ADDRESS),
+            run / "normalised" / "addresses.parts.json",
+            FOCAL,
+            "first_author",
+            outputs,
+        )
+    assert not (run / "out").exists()

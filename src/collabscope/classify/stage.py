@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,17 +25,15 @@ from collabscope.classify.papers import (
 )
 from collabscope.classify.record_index import RecordIndex
 from collabscope.errors import UserInputError
-from collabscope.parts import PartStore, fill_stores, library_code, settings_digest
-from collabscope.tableio import (
-    PARTS_SUFFIX,
-    Parts,
-    parts_of,
-    scan_parts,
-    scan_table,
-    write_parts_manifest,
-    write_table,
-    write_table_csv,
+from collabscope.parts import (
+    fill_stores,
+    keep_whole,
+    library_code,
+    settings_digest,
+    stage_stores,
+    write_outputs,
 )
+from collabscope.tableio import parts_of, scan_table, write_table, write_table_csv
 
 log = logging.getLogger(__name__)
 # The columns of paper_classes the indicators read (not the country lists, which are costly).
@@ -198,13 +195,8 @@ def classify_papers(
     ``*.parts.json`` is then a manifest of the store's files; a ``.parquet`` output is one
     file. A work can take its fields from records of several shards: merged works are
     classified together, and kept in the store as one part."""
-    tables = [(table, Path(outputs[table.name])) for table in schemas.CLASS_PART_TABLES]
-    manifests = [str(path).endswith(PARTS_SUFFIX) for _, path in tables]
-    if any(manifests) and store is None:
-        raise ValueError("classify_papers: outputs listed as parts need a store")
-    with tempfile.TemporaryDirectory(prefix="collabscope-classes-") as scratch:
-        stores = [PartStore(Path(store or scratch) / t.name, t) for t, _ in tables]
-        settings = {"focal": list(focal), "lead_rule": lead_rule, "code": _CLASSIFY_CODE}
+    settings = {"focal": list(focal), "lead_rule": lead_rule, "code": _CLASSIFY_CODE}
+    with stage_stores(schemas.CLASS_PART_TABLES, outputs, store, "classify_papers") as stores:
         if _merged(works):
             assert works is not None
             frames = classify_frames(
@@ -215,12 +207,7 @@ def classify_papers(
                 lead_rule,
                 works,
             )
-            digest = settings_digest(settings | {"merged": True})
-            parts = []
-            for part_store, frame in zip(stores, frames, strict=True):
-                target = part_store.write(frame, part_store.path("merged", digest))
-                part_store.prune([target])
-                parts.append(Parts(part_store.table.name, (("", target),), None))
+            parts = keep_whole(stores, frames, settings_digest(settings))
             del frames
             computed = 1
         else:
@@ -241,11 +228,7 @@ def classify_papers(
                     )
 
             parts, computed = fill_stores(stores, sources, settings_digest(settings), by_shard)
-        for (table, path), part_list, manifest in zip(tables, parts, manifests, strict=True):
-            if manifest:
-                write_parts_manifest(table, part_list.files, part_list.superseded, path)
-            else:
-                write_table(scan_parts(part_list, table), table, path)
+        write_outputs(stores, parts, outputs)
         log.info("%d of %d class parts computed", computed, len(parts[0].files))
     classes = scan_table(outputs["paper_classes"], schemas.PAPER_CLASSES)
     summary = _class_summary(
