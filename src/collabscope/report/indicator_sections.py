@@ -1077,17 +1077,24 @@ def _highly_cited_papers(data: Indicators, tables: Mapping[str, str | Path]) -> 
         return None
     members = scan_table(tables["dataset_records"], schemas.DATASET_RECORDS)
     records = scan_table(tables["records"], schemas.RECORDS)
-    flags = scan_table(tables["highly_cited_works"], schemas.HIGHLY_CITED_WORKS)
+    flags = scan_table(tables["highly_cited_works"], schemas.HIGHLY_CITED_WORKS).collect()
+    # A filter on the few flagged ids, not a join: the titles of the others are not decoded.
+    flagged = pl.col("record_id").is_in(flags["record_id"].implode())
     covered = sorted({y for p in data.study.periods for y in range(p.first, p.last + 1)})
     x = data.focal[0]
     y = data.focal[1] if len(data.focal) == 2 else None
     lead = {"x_led": x, "y_led": y or "", "other_led": "other", "icp_x_led": x}
     frame = (
         scan_table(tables["paper_classes"], schemas.PAPER_CLASSES)
-        .filter(pl.col("focal") == key, pl.col("participated"), pl.col("year").is_in(covered))
+        .filter(
+            pl.col("focal") == key, pl.col("participated"), pl.col("year").is_in(covered), flagged
+        )
         .join(members.filter(pl.col("dataset") == dataset), on="record_id", how="semi")
-        .join(flags, on="record_id")
-        .join(records.select("record_id", "title", "journal", "times_cited"), on="record_id")
+        .join(flags.lazy(), on="record_id")
+        .join(
+            records.select("record_id", "title", "journal", "times_cited").filter(flagged),
+            on="record_id",
+        )
         .with_columns(
             lead=pl.col("category").replace_strict(lead, default=pl.col("led_by")),
         )

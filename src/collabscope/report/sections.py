@@ -151,9 +151,11 @@ def records_per_year(tables: Mapping[str, str | Path], figures_dir: Path) -> Fig
     """Figure: distinct records per publication year in each dataset."""
     members = scan_table(tables["dataset_records"], schemas.DATASET_RECORDS)
     years = scan_table(tables["records"], schemas.RECORDS).select("record_id", "year")
+    # Each membership's year, joined once for the counts and for those without a year.
+    member_years = members.join(years, on="record_id", how="left").select("dataset", "year")
+    member_years = member_years.collect().lazy()
     counts = (
-        members.join(years, on="record_id", how="left")
-        .filter(pl.col("year").is_not_null())
+        member_years.filter(pl.col("year").is_not_null())
         .group_by("dataset", "year")
         .agg(records=pl.len().cast(pl.Int64))
         .collect()
@@ -176,13 +178,7 @@ def records_per_year(tables: Mapping[str, str | Path], figures_dir: Path) -> Fig
         pl.when(pl.col("year").is_between(first, last)).then(pl.col(name).fill_null(0))
         for name, first, last in spans.select("dataset", "first", "last").iter_rows()
     )
-    no_year = (
-        members.join(years, on="record_id", how="left")
-        .filter(pl.col("year").is_null())
-        .select(pl.len())
-        .collect()
-        .item()
-    )
+    no_year = member_years.filter(pl.col("year").is_null()).select(pl.len()).collect().item()
     series = [(name, wide[name].to_list()) for name in names]
     title = "Records per publication year, by dataset"
     figure = figures.line_chart(title, span, series, "Publication year", "Records")
