@@ -63,6 +63,20 @@ Measured on 2026-11-24, later, same corpus (load 0.6 and 1.3 before the builds):
   stages: render_report 14.6 (25.0 in the full build), classify_papers 18.5, merge_works 10.2,
   compute_indicators 9.6, build_pool 8.1, parse_exports 3.3, normalise_addresses 3.2,
   build_tables 2.6, compare_runs 2.3, normalise_funding 1.9.
+
+Measured on 2026-11-24, the next session (load 0.5 before the build; the machine was noisier
+than before: the 129 parse jobs summed 646 s against 595 s in a run an hour earlier):
+
+- Classification, the merge (one source) and the funders kept per shard like the addresses;
+  the pool reading only the record columns it uses; the indicators reading no reference when
+  no dataset cites; the report reading the highly cited works the indicators judged: full
+  build **446.0 s**, 816 s CPU, peak RSS **2,826 MB** (compute_indicators; 4,456 before);
+  `snakemake -n` 4.0 s. One more file: **55.6 s = 12.5%** (target 5%: not met), 13 jobs:
+  render_report 14.8, compute_indicators 9.2, build_pool 5.2, parse_exports 3.8,
+  normalise_addresses 3.5, build_tables 3.0, compare_runs 2.4, classify_papers 1.7 (15.9 in
+  the full build), merge_works 1.1 (8.9), normalise_funding 0.7 (4.0); the rest is Snakemake's
+  planning and the unbenchmarked draw_sample and write_invitations. An hour earlier, quieter,
+  without the last two report changes: full build 414.6 s, one more file 53.9 s (13.0%).
 """
 
 from __future__ import annotations
