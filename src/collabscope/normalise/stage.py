@@ -163,11 +163,10 @@ def normalise_funding(
             )
 
         batch = [
-            distinct(scan_table(files[0], schemas.FUNDING), part).with_columns(
-                _part=pl.lit(part, dtype=pl.Int64)
-            )
+            distinct(scan_table(files[0], schemas.FUNDING), part)
             for part, files in enumerate(missing)
         ]
+        sizes = [frame.select(pl.len()).collect().item() for frame in batch]
         countries = pl.concat(
             distinct(
                 scan_table(files[1], schemas.ADDRESSES_NORMALISED).select("record_id", "country"),
@@ -184,8 +183,11 @@ def normalise_funding(
             .with_columns(record_id=pl.col("_record_id"))
             .collect()
         )
-        for part in range(len(missing)):
-            yield frame.filter(pl.col("_part") == part)
+        # Rows keep their order (normalise_funders): each part is a slice, as for addresses.
+        offset = 0
+        for size in sizes:
+            yield frame.slice(offset, size)
+            offset += size
 
     results = PartStore(store, schemas.FUNDING_NORMALISED)
     normalised_parts, n_normalised = results.fill(sources, settings, normalise)

@@ -506,10 +506,8 @@ def build_pool(
     """The whole pool from the canonical ``tables`` (authorships, records, author_address,
     dataset_records) and the normalised ``addresses``, with tiers from ``registry``."""
     addresses = tables["addresses"]
-    chosen = pool_records(addresses, focal_countries, tables["dataset_records"], dataset)
-    chosen = chosen.collect().lazy()
-
-    chosen_ids = chosen.collect().get_column("record_id").implode()
+    chosen = pool_records(addresses, focal_countries, tables["dataset_records"], dataset).collect()
+    chosen_ids = chosen.get_column("record_id").implode()
 
     def only(frame: pl.LazyFrame) -> pl.LazyFrame:
         # The pool's papers are few: read each table's share once, not once per consumer
@@ -543,7 +541,7 @@ def build_pool(
         .item()
     )
     counts = {
-        "papers": chosen.select(pl.len()).collect().item(),
+        "papers": chosen.height,
         "authorships": n_authorships,
         "authorships_in_focal_countries": sides.height,
         "authorships_linked_elsewhere_only": n_authorships - sides.height - unlinked,
