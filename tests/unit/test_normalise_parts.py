@@ -124,24 +124,9 @@ def test_a_killed_runs_leftovers_leave_the_store(tmp_path: Path) -> None:
 
 
 def _funded_export(path: Path, ids: range, country: str) -> str:
-    """A WoS export whose records acknowledge "NSF": the USA's NSF, or China's NSFC for a
-    record with Chinese addresses only (the record's countries settle the name)."""
-    lines = ["FN Clarivate Analytics Web of Science", "VR 1.0"]
-    for i in ids:
-        lines += [
-            "PT J",
-            f"AU Author{i}, A",
-            f"TI Record {i}",
-            f"C1 [Author{i}, A] Univ Test, Testtown, {country}.",
-            "FU NSF [1234]",
-            f"PY {2001 + i % 20}",
-            f"UT WOS:{i:015d}",
-            "ER",
-            "",
-        ]
-    lines.append("EF")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(path)
+    """Records acknowledging "NSF": the USA's NSF, or China's NSFC for a record with Chinese
+    addresses only (the record's countries settle the name)."""
+    return str(wos_plain_file(path, ids, country=country, funder="NSF [1234]"))
 
 
 def _funding(tables: Path, out: Path, store: Path) -> dict[int, str]:

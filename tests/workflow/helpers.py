@@ -59,8 +59,11 @@ def planned_jobs(output: str) -> dict[str, int]:
     return counts
 
 
-def wos_plain_file(path: Path, ids: range, country: str = "England") -> Path:
-    """A small valid WoS plain-text export with one record per id."""
+def wos_plain_file(
+    path: Path, ids: range, country: str = "England", funder: str | None = None
+) -> Path:
+    """A small valid WoS plain-text export with one record per id (each acknowledging
+    ``funder``, when given)."""
     lines = ["FN Clarivate Analytics Web of Science", "VR 1.0"]
     for i in ids:
         lines += [
@@ -68,6 +71,7 @@ def wos_plain_file(path: Path, ids: range, country: str = "England") -> Path:
             f"AU Author{i}, A",
             f"TI Record {i}",
             f"C1 [Author{i}, A] Univ Test, Dept {i}, Testtown, {country}.",
+            *([f"FU {funder}"] if funder else []),
             f"PY {2001 + i % 20}",
             f"UT WOS:{i:015d}",
             "ER",
