@@ -21,12 +21,13 @@ from pathlib import Path
 
 import polars as pl
 
-from collabscope.schemas import Table
+from collabscope.schemas import SUPERSEDED, Table
 from collabscope.sharding import code_version
 from collabscope.tableio import (
     PARTS_SUFFIX,
     Parts,
     scan_parts,
+    scan_table,
     write_parts_manifest,
     write_table,
 )
@@ -148,6 +149,59 @@ def fill_stores(
         files = tuple((shard, targets[i]) for shard, targets in stored)
         parts.append(Parts(store.table.name, files, sources[0].superseded))
     return parts, len(missing)
+
+
+def _superseded_ids(parts: Parts) -> dict[str, pl.Series]:
+    """{shard: the sorted record ids the superseded table of ``parts`` lists for it}."""
+    if parts.superseded is None:
+        return {}
+    frame = scan_table(parts.superseded, SUPERSEDED).select("shard", "record_id").collect()
+    return {
+        str(shard): group.get_column("record_id").sort()
+        for (shard,), group in frame.partition_by("shard", as_dict=True).items()
+    }
+
+
+def tally_shards(
+    stores: Sequence[PartStore],
+    sources: Sequence[tuple[Parts, Table]],
+    settings: str,
+    tally: Callable[[list[pl.LazyFrame]], Sequence[pl.DataFrame]],
+) -> tuple[list[pl.LazyFrame], int]:
+    """Partial aggregates of each shard's rows, kept in ``stores`` so that a new export file
+    aggregates its shard only; and how many shards were aggregated.
+
+    ``tally`` gets one shard's rows, one frame per source less the rows of its superseded
+    records, and returns one frame per store. The result is each store's frames of every
+    shard, concatenated in shard order, for the caller to add up: a kept record lives in
+    exactly one shard, so counts of rows and of distinct records per shard add up to the
+    corpus's. A shard's digest includes the ids superseded in it, because a new file in
+    another shard can supersede its rows without changing its files."""
+    superseded = {parts.superseded: _superseded_ids(parts) for parts, _ in sources}
+    stored: list[list[Path]] = []
+    computed = 0
+    for shard, files in aligned([parts for parts, _ in sources]):
+        dropped = [superseded[parts.superseded].get(shard) for parts, _ in sources]
+        digest = settings_digest(
+            [[file_digest(f) for f in files], [[] if i is None else i.to_list() for i in dropped]]
+        )
+        targets = [store.path(digest, settings) for store in stores]
+        if not all(target.exists() for target in targets):
+            kept = [
+                scan_parts(Parts(parts.table, ((shard, file),), parts.superseded), table)
+                for (parts, table), file in zip(sources, files, strict=True)
+            ]
+            results = tally(kept)
+            for store, frame, target in zip(stores, results, targets, strict=True):
+                store.write(frame, target)
+            computed += 1
+        stored.append(targets)
+    frames = []
+    for i, store in enumerate(stores):
+        store.prune(targets[i] for targets in stored)
+        files = [targets[i] for targets in stored]
+        frames.append(pl.scan_parquet(files) if files else store.table.empty().lazy())
+    return frames, computed
 
 
 @contextmanager

@@ -89,6 +89,38 @@ def test_only_the_changed_shard_is_normalised_again(tmp_path: Path) -> None:
     assert set(_read(out)["country"]) == {"CHN", "GBR"}
 
 
+def test_a_file_superseding_another_shards_records_recounts_its_review_queue(
+    tmp_path: Path,
+) -> None:
+    """The review queues add up per-shard tallies of the kept rows: a new file that holds
+    records of another shard first supersedes them there without changing that shard's files,
+    so that shard's tally is computed again, and the queue equals a fresh run's."""
+    a = str(wos_plain_file(tmp_path / "a.txt", range(0, 4), country="Peoples R China"))
+    b = str(wos_plain_file(tmp_path / "b.txt", range(10, 16), country="Scotland"))
+    store, out = tmp_path / "store", tmp_path / "out"
+    tables = _tables(tmp_path / "run", [{a: ["world"]}, {b: ["world"]}])
+    counts = _normalise(tables, out, store)
+    assert (counts["parts"], counts["tallied"]) == ({"normalised": 2, "reused": 0}, 2)
+    assert _normalise(tables, out, store)["tallied"] == 0
+
+    def unmatched(directory: Path) -> dict[str, int]:
+        queue = pl.read_csv(directory / "unmatched.csv")
+        return dict(queue.select("country_recorded", "n_records").iter_rows())
+
+    assert unmatched(out) == {"GBR-SCT": 6, "CHN": 4}
+    # a0.txt sorts before b.txt: its copies of records 12-15 are the ones kept.
+    a0 = str(wos_plain_file(tmp_path / "a0.txt", range(12, 16), country="Wales"))
+    tables = _tables(tmp_path / "run", [{a: ["world"], a0: ["world"]}, {b: ["world"]}])
+    counts = _normalise(tables, out, store)
+    assert (counts["parts"], counts["tallied"]) == ({"normalised": 1, "reused": 1}, 2)
+    assert unmatched(out) == {"CHN": 4, "GBR-WLS": 4, "GBR-SCT": 2}
+    assert counts["institutions"] == {"none": 10}
+    fresh = tmp_path / "fresh"
+    _normalise(tables, fresh, tmp_path / "fresh_store")
+    for name in ("unmatched.csv", "low_confidence.csv"):
+        assert (out / name).read_bytes() == (fresh / name).read_bytes()
+
+
 def test_a_new_policy_or_override_normalises_every_part_again(tmp_path: Path) -> None:
     a = str(wos_plain_file(tmp_path / "a.txt", range(0, 4), country="Scotland"))
     b = str(wos_plain_file(tmp_path / "b.txt", range(4, 8), country="Taiwan"))
@@ -120,7 +152,11 @@ def test_a_killed_runs_leftovers_leave_the_store(tmp_path: Path) -> None:
     (store / ".0123abcd.parquet.999.tmp").write_bytes(b"half a part")  # killed mid-write
     (store / "0123abcd.parquet").write_bytes(b"a part no manifest lists")
     assert _normalise(tables, out, store)["parts"] == {"normalised": 0, "reused": 1}
-    assert len(list(store.iterdir())) == 1
+    assert len([path for path in store.iterdir() if path.is_file()]) == 1
+    # The review and method tallies of the one shard, a folder each.
+    tallies = sorted(path.name for path in store.iterdir() if path.is_dir())
+    assert tallies == ["address_methods", "review_counts", "review_spellings"]
+    assert all(len(list((store / name).iterdir())) == 1 for name in tallies)
 
 
 def _funded_export(path: Path, ids: range, country: str) -> str:

@@ -71,6 +71,7 @@ from rapidfuzz import fuzz, process
 
 from collabscope.normalise.curated import ISO2_TO_ISO3, read_curated_csv, split_multi
 from collabscope.normalise.curated import ISO3_CODES as CURATED_ISO3
+from collabscope.schemas import Table
 
 FUZZY_CUTOFF = 90.0
 """Lowest rapidfuzz ``fuzz.ratio`` (0-100, on the spelled-out texts) accepted for a fuzzy
@@ -1166,52 +1167,107 @@ class ReviewQueues(NamedTuple):
     low_confidence: pl.DataFrame
 
 
-def review_queues(matched: pl.LazyFrame, *, review_below: float = REVIEW_BELOW) -> ReviewQueues:
-    """The review queues from matched addresses (with ``record_id``).
+# The queues add up over parse shards (collabscope.parts.tally_shards): per shard, the rows of
+# each queue's groups by spelling, and the group's counts; a group is a queue (unmatched or
+# low_confidence), the organisation's normal form, the recorded country and, for low
+# confidence, the institution matched.
+_REVIEW_GROUP = ("queue", "okey", "country_recorded", "institution_id")
+_GROUP_COLUMNS = (
+    ("queue", pl.String(), "unmatched or low_confidence"),
+    ("okey", pl.String(), "the organisation's normal form"),
+    ("country_recorded", pl.String(), "addresses.country_recorded"),
+    ("institution_id", pl.String(), "the institution matched (null in unmatched)"),
+)
+REVIEW_SPELLINGS = Table(
+    "review_spellings",
+    (*_REVIEW_GROUP, "organisation"),
+    "a shard's addresses in a review queue by group and spelling",
+    (*_GROUP_COLUMNS, ("organisation", pl.String(), "spelling"), ("n", pl.Int64(), "addresses")),
+)
+REVIEW_COUNTS = Table(
+    "review_counts",
+    _REVIEW_GROUP,
+    "a shard's counts of each review group",
+    (
+        *_GROUP_COLUMNS,
+        ("n_records", pl.Int64(), "distinct records"),
+        ("n_addresses", pl.Int64(), "addresses"),
+        ("example_raw", pl.String(), "the first raw address in sort order"),
+        ("institution_name", pl.String(), "the institution's name"),
+        ("score", pl.Float64(), "lowest match score"),
+    ),
+)
 
-    Strings are grouped by their normal form and recorded country; ``organisation`` shows the
-    most frequent spelling (ties: the first in sort order), ``example_raw`` the first raw
-    address in sort order. ``unmatched``: method none (organisation, country_recorded,
-    n_records, n_addresses, example_raw); ``low_confidence``: fuzzy matches scoring below
-    ``review_below`` (organisation, country_recorded, institution_id, institution_name, score,
-    n_records, n_addresses, example_raw). Both are sorted by n_records descending, then
-    organisation and country.
-    """
+
+def review_tallies(
+    matched: pl.LazyFrame, *, review_below: float = REVIEW_BELOW
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(REVIEW_SPELLINGS, REVIEW_COUNTS) of matched addresses (with ``record_id``): what
+    :func:`review_queues_of` adds up into the queues."""
     base = matched.filter(pl.col("organisation").is_not_null()).with_columns(
-        _okey=_compact(normalise_institution_text(pl.col("organisation")))
+        okey=_compact(normalise_institution_text(pl.col("organisation")))
     )
+    queued = pl.concat(
+        [
+            base.filter(pl.col("institution_method") == "none").with_columns(
+                queue=pl.lit("unmatched"), institution_id=pl.lit(None, pl.String)
+            ),
+            base.filter(
+                (pl.col("institution_method") == "fuzzy")
+                & (pl.col("institution_score") < review_below)
+            ).with_columns(queue=pl.lit("low_confidence")),
+        ]
+    )
+    spellings = queued.group_by(*_REVIEW_GROUP, "organisation").agg(n=pl.len().cast(pl.Int64))
+    counts = queued.group_by(_REVIEW_GROUP).agg(
+        n_records=pl.col("record_id").n_unique().cast(pl.Int64),
+        n_addresses=pl.len().cast(pl.Int64),
+        example_raw=pl.col("raw").min(),
+        institution_name=pl.col("institution_name").first(),
+        score=pl.col("institution_score").min(),
+    )
+    return spellings.collect(), counts.collect()
 
-    def grouped(frame: pl.LazyFrame, keys: list[str], extra: list[pl.Expr]) -> pl.DataFrame:
-        spelling = (
-            frame.group_by(*keys, "organisation")
-            .agg(_n=pl.len())
-            .sort(*keys, "_n", "organisation", descending=[False] * len(keys) + [True, False])
-            .unique(keys, keep="first", maintain_order=True)
-            .select(*keys, "organisation")
-        )
-        counts = frame.group_by(keys).agg(
-            pl.col("record_id").n_unique().alias("n_records"),
-            pl.len().alias("n_addresses"),
-            pl.col("raw").min().alias("example_raw"),
-            *extra,
-        )
-        out = counts.join(spelling, on=keys, how="left", nulls_equal=True).collect()
-        return out.sort(
-            ["n_records", "organisation", "country_recorded"],
-            descending=[True, False, False],
+
+def review_queues_of(spellings: pl.LazyFrame, counts: pl.LazyFrame) -> ReviewQueues:
+    """The review queues from :func:`review_tallies` of the whole corpus, or of each shard
+    concatenated in shard order (a record is in one shard: its distinct counts add up).
+
+    Strings are grouped by their normal form and recorded country (and the institution
+    matched); ``organisation`` shows the most frequent spelling (ties: the first in sort
+    order), ``example_raw`` the first raw address in sort order. ``unmatched``: method none
+    (organisation, country_recorded, n_records, n_addresses, example_raw); ``low_confidence``:
+    fuzzy matches scoring below the threshold (organisation, country_recorded, institution_id,
+    institution_name, score, n_records, n_addresses, example_raw). Both are sorted by n_records
+    descending, then organisation, country and institution."""
+    group = list(_REVIEW_GROUP)
+    spelling = (
+        spellings.group_by(*group, "organisation")
+        .agg(pl.col("n").sum())
+        .sort(*group, "n", "organisation", descending=[False] * len(group) + [True, False])
+        .unique(group, keep="first", maintain_order=True)
+        .select(*group, "organisation")
+    )
+    totals = counts.group_by(group).agg(
+        pl.col("n_records").sum(),
+        pl.col("n_addresses").sum(),
+        pl.col("example_raw").min(),
+        pl.col("institution_name").first(),
+        pl.col("score").min(),
+    )
+    out = (
+        totals.join(spelling, on=group, how="left", nulls_equal=True)
+        .sort(
+            ["n_records", "organisation", "country_recorded", "institution_id"],
+            descending=[True, False, False, False],
             nulls_last=True,
         )
-
-    unmatched = grouped(
-        base.filter(pl.col("institution_method") == "none"), ["_okey", "country_recorded"], []
-    ).select("organisation", "country_recorded", "n_records", "n_addresses", "example_raw")
-    low = grouped(
-        base.filter(
-            (pl.col("institution_method") == "fuzzy") & (pl.col("institution_score") < review_below)
-        ),
-        ["_okey", "country_recorded", "institution_id"],
-        [pl.col("institution_name").first(), pl.col("institution_score").min().alias("score")],
-    ).select(
+        .collect()
+    )
+    unmatched = out.filter(pl.col("queue") == "unmatched").select(
+        "organisation", "country_recorded", "n_records", "n_addresses", "example_raw"
+    )
+    low = out.filter(pl.col("queue") == "low_confidence").select(
         "organisation",
         "country_recorded",
         "institution_id",
@@ -1222,3 +1278,11 @@ def review_queues(matched: pl.LazyFrame, *, review_below: float = REVIEW_BELOW) 
         "example_raw",
     )
     return ReviewQueues(unmatched=unmatched, low_confidence=low)
+
+
+def review_queues(matched: pl.LazyFrame, *, review_below: float = REVIEW_BELOW) -> ReviewQueues:
+    """The review queues of matched addresses (with ``record_id``): see
+    :func:`review_queues_of`; fuzzy matches scoring below ``review_below`` are low
+    confidence."""
+    spellings, counts = review_tallies(matched, review_below=review_below)
+    return review_queues_of(spellings.lazy(), counts.lazy())

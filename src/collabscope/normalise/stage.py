@@ -21,19 +21,42 @@ from collabscope.normalise.funders import (
     normalise_funders,
 )
 from collabscope.normalise.institutions import (
+    REVIEW_COUNTS,
+    REVIEW_SPELLINGS,
     combine_registries,
     load_overrides,
     load_registry,
     load_ror,
     match_institutions,
-    review_queues,
+    review_queues_of,
+    review_tallies,
 )
-from collabscope.parts import PartStore, library_code, settings_digest
+from collabscope.parts import PartStore, library_code, settings_digest, tally_shards
 from collabscope.tableio import parts_of, scan_table, write_parts_manifest
 
 log = logging.getLogger(__name__)
 
 _CODE = library_code("normalise/*.py")
+
+# A shard's addresses by match method (the log's counts).
+_ADDRESS_METHODS = schemas.Table(
+    "address_methods",
+    ("country_method", "institution_method"),
+    "a shard's addresses by match method",
+    (
+        ("country_method", pl.String(), "addresses.country_method"),
+        ("institution_method", pl.String(), "addresses.institution_method"),
+        ("rows", pl.Int64(), "addresses"),
+    ),
+)
+
+
+def _method_tally(addresses: pl.LazyFrame) -> pl.DataFrame:
+    return (
+        addresses.group_by("country_method", "institution_method")
+        .agg(rows=pl.len().cast(pl.Int64))
+        .collect()
+    )
 
 
 def normalise_addresses(
@@ -109,23 +132,35 @@ def normalise_addresses(
         outputs["addresses"],
     )
 
-    normalised = scan_table(outputs["addresses"], schemas.ADDRESSES_NORMALISED)
-    queues = review_queues(normalised)
+    # The review queues and the counts by method add up over shards: each shard's are kept.
+    tallies, n_tallied = tally_shards(
+        [
+            PartStore(Path(store) / table.name, table)
+            for table in (REVIEW_SPELLINGS, REVIEW_COUNTS, _ADDRESS_METHODS)
+        ],
+        [(normalised_parts, schemas.ADDRESSES_NORMALISED)],
+        settings,
+        lambda kept: (*review_tallies(kept[0]), _method_tally(kept[0])),
+    )
+    spellings, review_counts, methods = tallies
+    log.info("%d of %d shards' review tallies to compute", n_tallied, n_parts)
+    queues = review_queues_of(spellings, review_counts)
     for name, queue in (
         ("unmatched", queues.unmatched),
         ("low_confidence", queues.low_confidence),
     ):
         Path(outputs[name]).parent.mkdir(parents=True, exist_ok=True)
         queue.with_columns(pl.col(pl.List(pl.String)).list.join("; ")).write_csv(outputs[name])
-    methods = normalised.select("country_method", "institution_method").collect()
+
+    def by(method: str) -> dict[str, int]:
+        totals = methods.group_by(method).agg(pl.col("rows").sum()).sort(method).collect()
+        return dict(totals.iter_rows())
+
     counts = {
         "parts": {"normalised": n_normalised, "reused": n_parts - n_normalised},
-        "countries": dict(
-            methods.group_by("country_method").len().sort("country_method").iter_rows()
-        ),
-        "institutions": dict(
-            methods.group_by("institution_method").len().sort("institution_method").iter_rows()
-        ),
+        "tallied": n_tallied,
+        "countries": by("country_method"),
+        "institutions": by("institution_method"),
     }
     log.info("policy %s; by method: %s", dict(country_policy), counts)
     return counts
