@@ -44,6 +44,7 @@ from collabscope.report.model import (
     TreeNode,
     table_block,
 )
+from collabscope.report.tallies import POLICIES
 from collabscope.sampling.draw import SUMMARY_SCHEMA
 from collabscope.tableio import parts_of, scan_parts, scan_table
 
@@ -1375,7 +1376,6 @@ def definitions_section(data: Indicators, config: Mapping[str, object]) -> Secti
     return Section("definitions", "Definitions", (), (block,), appendix=True)
 
 
-POLICIES = tuple((uk, hmt) for uk in ("GBR", "separate") for hmt in ("separate", "fold_into_CHN"))
 _POLICY_CODE = library_code("report/indicator_sections.py", "classify/*.py")
 
 

@@ -35,6 +35,7 @@ from collabscope import __version__
 from collabscope.report import indicator_sections, qualitative, sections
 from collabscope.report.changes import changes_sections
 from collabscope.report.model import Column, ReportContext, TableBlock
+from collabscope.report.tallies import load_tallies
 
 FIGURES = (  # files under figures/, .png and .svg
     "records_per_year",
@@ -197,9 +198,10 @@ def build_context(
     ``store``: the folder where sections keep what they compute per shard (None: nowhere)."""
     names = sections.country_names(tables["countries"])
     info = sections.study(config, names)
+    tallies = load_tallies(tables, None if store is None else Path(store) / "tallies")
     figures = (
         sections.records_per_year(tables, figures_dir),
-        sections.address_countries(tables, info, names, figures_dir),
+        sections.address_countries(tallies, info, names, figures_dir),
     )
     data = indicator_sections.load(tables, info, names)
     return ReportContext(
@@ -221,11 +223,11 @@ def build_context(
             indicator_sections.sampling_section(tables),
             *qualitative.sections(tables, config),
             indicator_sections.definitions_section(data, config),
-            sections.country_policy_section(tables, config, info, names),
+            sections.country_policy_section(tallies, config, info, names),
             indicator_sections.policy_classes_section(
                 tables, config, data, None if store is None else Path(store) / "policy_classes"
             ),
-            sections.audit_section(tables),
+            sections.audit_section(tables, tallies),
             sections.accounting_section(tables),
             sections.inputs_section(tables, config),
             sections.software_section(),

@@ -28,6 +28,7 @@ from collabscope.report.model import (
     TextBlock,
     table_block,
 )
+from collabscope.report.tallies import POLICIES, Tallies
 from collabscope.tableio import scan_table
 
 TOP_UNMATCHED = 20
@@ -215,16 +216,13 @@ def records_per_year(tables: Mapping[str, str | Path], figures_dir: Path) -> Fig
 
 
 def address_countries(
-    tables: Mapping[str, str | Path], info: Study, names: Mapping[str, str], figures_dir: Path
+    tallies: Tallies, info: Study, names: Mapping[str, str], figures_dir: Path
 ) -> FigureBlock:
     """Figure: addresses and records per country under the policy, the most frequent first."""
-    addresses = scan_table(tables["addresses"], schemas.ADDRESSES_NORMALISED)
     counts = (
-        addresses.filter(pl.col("kind") == "affiliation", pl.col("country").is_not_null())
-        .group_by("country")
-        .agg(*_tally("addresses"))
+        tallies.of("affiliation_country")
+        .select(country="a", addresses="rows", records="records")
         .sort(["records", "country"], descending=[True, False])
-        .collect()
     )
     focal = [code for code, _ in info.focal_countries]
     top = counts.head(TOP_COUNTRIES)
@@ -288,7 +286,7 @@ def overview_section(blocks: tuple[FigureBlock, ...]) -> Section:
 
 
 def country_policy_section(
-    tables: Mapping[str, str | Path],
+    tallies: Tallies,
     config: Mapping[str, object],
     info: Study,
     names: Mapping[str, str],
@@ -296,42 +294,40 @@ def country_policy_section(
     normalise = config["normalise"]
     assert isinstance(normalise, Mapping)
     policy = dict(normalise["country_policy"])
-    addresses = scan_table(tables["addresses"], schemas.ADDRESSES_NORMALISED).filter(
-        pl.col("kind") == "affiliation"
-    )
     folded = (
-        addresses.filter(pl.col("country_recorded") != pl.col("country"))
-        .group_by("country_recorded", "country")
-        .agg(*_tally("addresses"))
+        tallies.of("folded")
+        .select(country_recorded="a", country="b", addresses="rows", records="records")
         .sort("country", "country_recorded")
-        .collect()
     )
     focal = [code for code, _ in info.focal_countries]
     effect = (
         pl.DataFrame({"country": focal})
         .join(
-            addresses.filter(pl.col("country").is_in(focal))
-            .group_by("country")
-            .agg(
-                policy_addresses=pl.len().cast(pl.Int64),
-                policy_records=pl.col("record_id").n_unique().cast(pl.Int64),
-                recorded_addresses=(pl.col("country_recorded") == pl.col("country"))
-                .sum()
-                .cast(pl.Int64),
-                recorded_records=pl.col("record_id")
-                .filter(pl.col("country_recorded") == pl.col("country"))
-                .n_unique()
-                .cast(pl.Int64),
-            )
-            .collect(),
+            tallies.of("affiliation_country").select(
+                country="a", policy_addresses="rows", policy_records="records"
+            ),
             on="country",
             how="left",
+        )
+        .join(
+            tallies.of("recorded_as_counted").select(
+                country="a", recorded_addresses="rows", recorded_records="records"
+            ),
+            on="country",
+            how="left",
+        )
+        .select(
+            "country",
+            "policy_addresses",
+            "policy_records",
+            "recorded_addresses",
+            "recorded_records",
         )
         .fill_null(0)
         .with_columns(name=pl.col("country").replace_strict(names, default=pl.col("country")))
     )
     policy_rows = tuple(sorted(policy.items()))
-    alternatives = _policy_alternatives(tables, CountryPolicy(**policy), focal)
+    alternatives = _policy_alternatives(tallies, CountryPolicy(**policy), focal)
     blocks: tuple[TableBlock, ...] = (
         TableBlock(
             "country_policy",
@@ -382,35 +378,15 @@ def country_policy_section(
     )
 
 
-def _policy_alternatives(
-    tables: Mapping[str, str | Path], used: CountryPolicy, focal: list[str]
-) -> TableBlock:
+def _policy_alternatives(tallies: Tallies, used: CountryPolicy, focal: list[str]) -> TableBlock:
     """Records with an affiliation in each focal country under each of the four policies,
     recounted from the recorded codes and countries.csv's folds_into column."""
-    folds = pl.read_csv(
-        tables["countries"], columns=["code", "folds_into"], schema_overrides={"code": pl.String}
-    ).filter(pl.col("folds_into").is_not_null())
-    recorded = (
-        scan_table(tables["addresses"], schemas.ADDRESSES_NORMALISED)
-        .filter(pl.col("kind") == "affiliation", pl.col("country_recorded").is_not_null())
-        .select("record_id", "country_recorded")
-        .unique()
-        .join(folds.lazy(), left_on="country_recorded", right_on="code", how="left")
-        .collect()
-    )
     rows = []
-    for uk in ("GBR", "separate"):
-        for hmt in ("separate", "fold_into_CHN"):
-            policy = CountryPolicy(uk_nations=uk, hong_kong_macau_taiwan=hmt)  # type: ignore[arg-type]
-            counted = recorded.with_columns(
-                country=pl.when(pl.col("folds_into").is_in(sorted(policy.fold_targets())))
-                .then(pl.col("folds_into"))
-                .otherwise(pl.col("country_recorded"))
-            )
-            counts = [
-                counted.filter(pl.col("country") == code)["record_id"].n_unique() for code in focal
-            ]
-            rows.append((uk, hmt, "yes" if policy == used else "", *counts))
+    for uk, hmt in POLICIES:
+        policy = CountryPolicy(uk_nations=uk, hong_kong_macau_taiwan=hmt)  # type: ignore[arg-type]
+        counted = dict(tallies.of(f"policy {uk} {hmt}").select("a", "records").iter_rows())
+        counts = [counted.get(code, 0) for code in focal]
+        rows.append((uk, hmt, "yes" if policy == used else "", *counts))
     return TableBlock(
         "country_policy_alternatives",
         "Records with an affiliation in each focal country under each policy",
@@ -426,14 +402,11 @@ def _policy_alternatives(
     )
 
 
-def _method_counts(frame: pl.LazyFrame, method: str) -> pl.DataFrame:
+def _method_counts(tally: pl.DataFrame) -> pl.DataFrame:
     return (
-        frame.group_by(method)
-        .agg(*_tally("rows"))
+        tally.select(method="a", rows="rows", records="records")
         .with_columns(share=pl.col("rows") / pl.col("rows").sum())
-        .sort(["rows", method], descending=[True, False])
-        .rename({method: "method"})
-        .collect()
+        .sort(["rows", "method"], descending=[True, False])
     )
 
 
@@ -452,9 +425,7 @@ def _method_block(id: str, title: str, frame: pl.DataFrame, unit: str) -> TableB
     )
 
 
-def audit_section(tables: Mapping[str, str | Path]) -> Section:
-    addresses = scan_table(tables["addresses"], schemas.ADDRESSES_NORMALISED)
-    funding = scan_table(tables["funding"], schemas.FUNDING_NORMALISED)
+def audit_section(tables: Mapping[str, str | Path], tallies: Tallies) -> Section:
     unmatched = pl.read_csv(
         tables["unmatched"], columns=list(UNMATCHED_CSV), schema_overrides=UNMATCHED_CSV
     ).sort(["n_records", "n_addresses", "organisation"], descending=[True, True, False])
@@ -467,35 +438,29 @@ def audit_section(tables: Mapping[str, str | Path]) -> Section:
         tables["funder_review"], columns=list(FUNDER_REVIEW_CSV), schema_overrides=FUNDER_REVIEW_CSV
     ).sort(["n_records", "n_rows", "funder_text"], descending=[True, True, False])
     countries_unmatched = (
-        addresses.filter(pl.col("country_method") == "none")
-        .group_by(text=pl.col("country_text").fill_null("(no country element)"))
-        .agg(*_tally("addresses"))
+        tallies.of("country_unmatched")
+        .select(text="a", addresses="rows", records="records")
         .sort(["records", "addresses", "text"], descending=[True, True, False])
-        .collect()
     )
-    inst_unmatched_records = (
-        addresses.filter(pl.col("institution_method") == "none")
-        .select(pl.col("record_id").n_unique())
-        .collect()
-        .item()
-    )
+    unmatched_institutions = tallies.of("institution_unmatched")["records"]
+    inst_unmatched_records = int(unmatched_institutions.sum())
     blocks = (
         _method_block(
             "match_countries",
             "Countries: match methods",
-            _method_counts(addresses, "country_method"),
+            _method_counts(tallies.of("country_method")),
             "Addresses",
         ),
         _method_block(
             "match_institutions",
             "Institutions: match methods",
-            _method_counts(addresses, "institution_method"),
+            _method_counts(tallies.of("institution_method")),
             "Addresses",
         ),
         _method_block(
             "match_funders",
             "Funders: match methods",
-            _method_counts(funding, "funder_method"),
+            _method_counts(tallies.of("funder_method")),
             "Funding entries",
         ),
         table_block(

@@ -1,0 +1,77 @@
+"""The report's address and funding counts, added up from per-shard tallies, equal the counts
+over the whole corpus, also when a new file supersedes records of another shard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from collabscope import schemas
+from collabscope.report.tallies import address_tallies, funding_tallies, load_tallies
+from collabscope.tableio import scan_table, table_path
+from tests.unit.test_normalise_parts import RESOURCES, _funding, _normalise, _tables
+from tests.workflow.helpers import wos_plain_file
+
+COUNTRIES = RESOURCES / "countries" / "countries.csv"
+
+
+def _tables_of(tables: Path, out: Path) -> dict[str, Path]:
+    return {
+        "addresses": out / "addresses.parts.json",
+        "funding": out / "funding.parts.json",
+        "countries": COUNTRIES,
+        "records": table_path(tables, schemas.RECORDS),
+    }
+
+
+def _whole(tables: dict[str, Path]) -> pl.DataFrame:
+    """The tallies of the whole corpus at once."""
+    folds = pl.read_csv(
+        COUNTRIES, columns=["code", "folds_into"], schema_overrides={"code": pl.String}
+    ).filter(pl.col("folds_into").is_not_null())
+    addresses = scan_table(tables["addresses"], schemas.ADDRESSES_NORMALISED)
+    funding = scan_table(tables["funding"], schemas.FUNDING_NORMALISED)
+    return pl.concat([address_tallies(addresses, folds), funding_tallies(funding)])
+
+
+def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select("tally", "a", "b", "rows", "records").sort(
+        "tally", "a", "b", nulls_last=True
+    )
+
+
+def test_shard_tallies_add_up_to_the_whole_corpus(tmp_path: Path) -> None:
+    a = str(wos_plain_file(tmp_path / "a.txt", range(0, 6), "Peoples R China", "NSF [1]"))
+    b = str(wos_plain_file(tmp_path / "b.txt", range(10, 16), "Taiwan", "NSFC [2]"))
+    c = str(wos_plain_file(tmp_path / "c.txt", range(20, 24), "Northern Ireland"))
+    store, out = tmp_path / "store", tmp_path / "out"
+    shards = [{a: ["world"]}, {b: ["world"]}, {c: ["world"]}]
+    tables = _tables(tmp_path / "run", shards)
+    _normalise(tables, out, tmp_path / "normalised")
+    _funding(tables, out, tmp_path / "funded")
+    paths = _tables_of(tables, out)
+    summed = load_tallies(paths, store).frame
+    assert _sorted(summed).equals(_sorted(_whole(paths)))
+    assert len(list((store / "addresses_tallies").glob("*.parquet"))) == 3
+    policy = dict(
+        summed.filter(pl.col("tally") == "policy GBR fold_into_CHN").select("a", "records").rows()
+    )
+    assert policy == {"CHN": 12, "GBR": 4}  # Taiwan folded into China, Northern Ireland the UK
+
+    # a0.txt sorts before b.txt and holds records 13-15 first: shard 0 changes, and shard 1
+    # loses three records without a change to its files. Both are counted again.
+    a0 = str(wos_plain_file(tmp_path / "a0.txt", range(13, 16), "Wales"))
+    shards[0][a0] = ["world"]
+    tables = _tables(tmp_path / "run", shards)
+    _normalise(tables, out, tmp_path / "normalised")
+    _funding(tables, out, tmp_path / "funded")
+    before = {p.name for p in (store / "addresses_tallies").glob("*.parquet")}
+    summed = load_tallies(paths, store).frame
+    after = {p.name for p in (store / "addresses_tallies").glob("*.parquet")}
+    assert len(after - before) == 2 and len(after) == 3
+    assert _sorted(summed).equals(_sorted(_whole(paths)))
+    countries = dict(
+        summed.filter(pl.col("tally") == "affiliation_country").select("a", "records").rows()
+    )
+    assert countries == {"CHN": 6, "TWN": 3, "GBR": 7}
