@@ -81,17 +81,23 @@ def _period_keys(periods: Sequence[Mapping[str, object]]) -> pl.LazyFrame:
 
 
 def _sliced(
-    frame: pl.LazyFrame, periods: Sequence[Mapping[str, object]], year: str = "year"
+    frame: pl.LazyFrame,
+    periods: Sequence[Mapping[str, object]],
+    year: str = "year",
+    yearly: bool = True,
 ) -> pl.LazyFrame:
-    """Each row once per year and once per period holding its year, keyed by ``_slice``."""
-    yearly = frame.filter(pl.col(year).is_not_null()).with_columns(
+    """Each row once per year (unless not ``yearly``) and once per period holding its year,
+    keyed by ``_slice``."""
+    by_year = frame.filter(pl.col(year).is_not_null()).with_columns(
         pl.col(year).cast(pl.Int64).alias(_S)
     )
     by_period = frame.join(
         _period_keys(periods).rename({"year": year}), on=year, how="inner"
     ).with_columns(pl.col(year).cast(pl.Int64))
-    columns = yearly.collect_schema().names()
-    return pl.concat([yearly, by_period.select(columns)], how="vertical")
+    columns = by_year.collect_schema().names()
+    if not yearly:
+        return by_period.select(columns)
+    return pl.concat([by_year, by_period.select(columns)], how="vertical")
 
 
 def _labelled(frame: pl.LazyFrame, periods: Sequence[Mapping[str, object]]) -> pl.LazyFrame:
@@ -562,14 +568,17 @@ def funders(
     membership: pl.LazyFrame,
     periods: Sequence[Mapping[str, object]],
     top_n: int,
+    yearly: bool = True,
 ) -> pl.LazyFrame:
     """Top N normalised funders of each dataset: records acknowledging them and their share of
     the dataset's records (funders not matched to the registry are not ranked; see the review
-    queue)."""
+    queue); per year too unless not ``yearly``."""
     matched = funding.filter(pl.col("funder_id").is_not_null()).select(
         "record_id", "funder_id", "funder_name", "funder_country"
     )
-    base = _sliced(membership.join(records.select("record_id", "year"), on="record_id"), periods)
+    base = _sliced(
+        membership.join(records.select("record_id", "year"), on="record_id"), periods, yearly=yearly
+    )
     totals = base.group_by("dataset", _S).agg(dataset_records=pl.len().cast(pl.Int64))
     rows = (
         base.join(matched, on="record_id")
