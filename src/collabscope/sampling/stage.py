@@ -188,9 +188,18 @@ def write_invitations(
     drawn = pl.read_csv(sample, infer_schema=False).with_columns(
         pl.col("n_pair_papers", "first_year", "last_year", "draw_order").cast(pl.Int64)
     )
-    persons = scan_table(pool, schemas.POOL).collect()
-    papers = scan_table(records, schemas.RECORDS).select(
-        "record_id", "title", "year", "journal", "doi"
+    # The people drawn and their papers only, read through filters (the pool's papers are
+    # the corpus's at scale).
+    persons = (
+        scan_table(pool, schemas.POOL)
+        .filter(pl.col("person_id").is_in(drawn.get_column("person_id").implode()))
+        .collect()
+    )
+    ids = persons.get_column("record_ids").explode().drop_nulls().unique()
+    papers = (
+        scan_table(records, schemas.RECORDS)
+        .select("record_id", "title", "year", "journal", "doi")
+        .filter(pl.col("record_id").is_in(ids.implode()))
     )
     table = load_country_table(countries)
     country_names = dict(zip(table["code"], table["name"], strict=True))
