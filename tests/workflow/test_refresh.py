@@ -117,6 +117,7 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
         *(f"parts/classify_papers/{t.name}" for t in schemas.CLASS_PART_TABLES),
         "parts/record_hashes",
         "parts/report/policy_classes",
+        "parts/report/policy_classes/changes",
         # (Its funding tallies too, but the study's exports acknowledge no funder: every
         # shard's is the same empty tally, one file.)
         "parts/report/tallies/addresses_tallies",

@@ -31,7 +31,7 @@ from collabscope.classify.papers import (
     record_profile,
 )
 from collabscope.normalise.countries import CountryPolicy
-from collabscope.parts import PartStore, library_code, settings_digest
+from collabscope.parts import PartStore, library_code, settings_digest, tally_shards
 from collabscope.report import figures, findings
 from collabscope.report.model import (
     Column,
@@ -1464,6 +1464,81 @@ def _other_policy_classes(
     return pl.concat(frames, how="vertical")
 
 
+POLICY_CHANGES = schemas.Table(
+    "policy_changes",
+    ("uk_nations", "hong_kong_macau_taiwan", "focal"),
+    "records changing class under another country policy, by focal country",
+    (
+        ("uk_nations", pl.String(), "the other policy's uk_nations"),
+        ("hong_kong_macau_taiwan", pl.String(), "… and hong_kong_macau_taiwan"),
+        ("focal", pl.String(), "paper_classes.focal"),
+        ("changed", pl.Int64(), "records whose category or participation differs"),
+        ("joined", pl.Int64(), "of which participate under the other policy only"),
+        ("left", pl.Int64(), "of which participate under the policy in use only"),
+    ),
+)
+
+
+def _policy_changes(other: pl.LazyFrame, classes: pl.LazyFrame) -> pl.DataFrame:
+    """POLICY_CHANGES of the records classified under other policies (``other``, a
+    POLICY_CLASSES table) against their ``classes`` under the policy in use."""
+    other = other.select(
+        "uk_nations", "hong_kong_macau_taiwan", "record_id", "focal", "participated", "category"
+    ).collect()
+    current_all = (
+        classes.select("record_id", "focal", "participated", "category")
+        .join(other.lazy().select("record_id").unique(), on="record_id", how="semi")
+        .collect()
+    )
+    frames = [POLICY_CHANGES.empty()]
+    for (uk, hmt), policy_classes in other.partition_by(
+        "uk_nations", "hong_kong_macau_taiwan", as_dict=True, maintain_order=True
+    ).items():
+        # The records classified under this policy: those it could change.
+        classes_now = policy_classes.lazy()
+        current = current_all.lazy().join(
+            classes_now.select("record_id").unique(), on="record_id", how="semi"
+        )
+        changed = (
+            classes_now.select("record_id", "focal", "participated", "category")
+            .join(current, on=["record_id", "focal"], how="full", coalesce=True, suffix="_used")
+            .filter(
+                pl.col("category").ne_missing(pl.col("category_used"))
+                | pl.col("participated")
+                .fill_null(False)
+                .ne(pl.col("participated_used").fill_null(False))
+            )
+            .group_by("focal")
+            .agg(
+                changed=pl.len().cast(pl.Int64),
+                joined=(
+                    pl.col("participated").fill_null(False)
+                    & ~pl.col("participated_used").fill_null(False)
+                )
+                .sum()
+                .cast(pl.Int64),
+                left=(
+                    ~pl.col("participated").fill_null(False)
+                    & pl.col("participated_used").fill_null(False)
+                )
+                .sum()
+                .cast(pl.Int64),
+            )
+            .collect()
+        )
+        frames.append(
+            changed.select(
+                pl.lit(uk).alias("uk_nations"),
+                pl.lit(hmt).alias("hong_kong_macau_taiwan"),
+                "focal",
+                "changed",
+                "joined",
+                "left",
+            )
+        )
+    return pl.concat(frames, how="vertical")
+
+
 def policy_classes_section(
     tables: Mapping[str, str | Path],
     config: Mapping[str, object],
@@ -1508,53 +1583,33 @@ def policy_classes_section(
         }
     )
     with tempfile.TemporaryDirectory(prefix="collabscope-policy-classes-") as scratch:
-        results = PartStore(store if store is not None else scratch, schemas.POLICY_CLASSES)
+        folder = Path(store if store is not None else scratch)
+        results = PartStore(folder, schemas.POLICY_CLASSES)
         parts, _ = results.fill(sources, settings, classes)
-        other = scan_parts(parts, schemas.POLICY_CLASSES).collect()
-    current_all = (
-        scan_table(tables["paper_classes"], schemas.PAPER_CLASSES)
-        .select("record_id", "focal", "participated", "category")
-        .join(other.lazy().select("record_id").unique(), on="record_id", how="semi")
-        .collect()
-    )
+        current = parts_of(tables["paper_classes"], schemas.PAPER_CLASSES)
+        if [shard for shard, _ in current.files] == [shard for shard, _ in parts.files]:
+            # Classes per shard (one source): the changes add up over shards.
+            (tallied,), _ = tally_shards(
+                [PartStore(folder / "changes", POLICY_CHANGES)],
+                [(parts, schemas.POLICY_CLASSES), (current, schemas.PAPER_CLASSES)],
+                settings,
+                lambda kept: [_policy_changes(*kept)],
+            )
+        else:  # works merged across sources are classified together: one part
+            tallied = _policy_changes(
+                scan_parts(parts, schemas.POLICY_CLASSES),
+                scan_parts(current, schemas.PAPER_CLASSES),
+            ).lazy()
+        summed = (
+            tallied.group_by("uk_nations", "hong_kong_macau_taiwan", "focal")
+            .agg(pl.col("changed", "joined", "left").sum())
+            .collect()
+        )
     keys = [*focal, *([data.pair] if data.pair else [])]
     rows: list[tuple[object, ...]] = []
     for uk, hmt in POLICIES:
         policy = CountryPolicy(uk_nations=uk, hong_kong_macau_taiwan=hmt)  # type: ignore[arg-type]
-        # The records classified under this policy: those it could change.
-        classes = other.lazy().filter(
-            pl.col("uk_nations") == uk, pl.col("hong_kong_macau_taiwan") == hmt
-        )
-        current = current_all.lazy().join(
-            classes.select("record_id").unique(), on="record_id", how="semi"
-        )
-        changed = (
-            classes.select("record_id", "focal", "participated", "category")
-            .join(current, on=["record_id", "focal"], how="full", coalesce=True, suffix="_used")
-            .filter(
-                pl.col("category").ne_missing(pl.col("category_used"))
-                | pl.col("participated")
-                .fill_null(False)
-                .ne(pl.col("participated_used").fill_null(False))
-            )
-            .group_by("focal")
-            .agg(
-                changed=pl.len().cast(pl.Int64),
-                joined=(
-                    pl.col("participated").fill_null(False)
-                    & ~pl.col("participated_used").fill_null(False)
-                )
-                .sum()
-                .cast(pl.Int64),
-                left=(
-                    ~pl.col("participated").fill_null(False)
-                    & pl.col("participated_used").fill_null(False)
-                )
-                .sum()
-                .cast(pl.Int64),
-            )
-            .collect()
-        )
+        changed = summed.filter(pl.col("uk_nations") == uk, pl.col("hong_kong_macau_taiwan") == hmt)
         found = {r["focal"]: r for r in changed.iter_rows(named=True)}
         for key in keys:
             hit = found.get(key, {"changed": 0, "joined": 0, "left": 0})
