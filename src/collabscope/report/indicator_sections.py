@@ -1090,7 +1090,7 @@ def _highly_cited_papers(data: Indicators, tables: Mapping[str, str | Path]) -> 
         .filter(
             pl.col("focal") == key, pl.col("participated"), pl.col("year").is_in(covered), flagged
         )
-        .join(members.filter(pl.col("dataset") == dataset), on="record_id", how="semi")
+        .join(members.filter(pl.col("dataset") == dataset, flagged), on="record_id", how="semi")
         .join(flags.lazy(), on="record_id")
         .join(
             records.select("record_id", "title", "journal", "times_cited").filter(flagged),
