@@ -9,7 +9,7 @@ import polars as pl
 
 from collabscope import schemas
 from collabscope.report.tallies import address_tallies, funding_tallies, load_tallies
-from collabscope.tableio import scan_table, table_path
+from collabscope.tableio import scan_table, table_path, write_table
 from tests.unit.test_normalise_parts import RESOURCES, _funding, _normalise, _tables
 from tests.workflow.helpers import wos_plain_file
 
@@ -75,3 +75,37 @@ def test_shard_tallies_add_up_to_the_whole_corpus(tmp_path: Path) -> None:
         summed.filter(pl.col("tally") == "affiliation_country").select("a", "records").rows()
     )
     assert countries == {"CHN": 6, "TWN": 3, "GBR": 7}
+
+
+def test_single_file_tables_are_one_part_and_a_new_registry_counts_again(tmp_path: Path) -> None:
+    a = str(wos_plain_file(tmp_path / "a.txt", range(0, 5), "Hong Kong", "NSF [1]"))
+    b = str(wos_plain_file(tmp_path / "b.txt", range(3, 9), "Scotland"))
+    out = tmp_path / "out"
+    tables = _tables(tmp_path / "run", [{a: ["world"]}, {b: ["world"]}])
+    _normalise(tables, out, tmp_path / "normalised")
+    _funding(tables, out, tmp_path / "funded")
+    paths = _tables_of(tables, out)
+    # The tables as single Parquet files (a stage called outside the workflow).
+    single = tmp_path / "single"
+    for name, table in (
+        ("addresses", schemas.ADDRESSES_NORMALISED),
+        ("funding", schemas.FUNDING_NORMALISED),
+    ):
+        write_table(scan_table(paths[name], table), table, single / f"{name}.parquet")
+        paths[name] = single / f"{name}.parquet"
+    store = tmp_path / "store"
+    summed = load_tallies(paths, store).frame
+    assert _sorted(summed).equals(_sorted(_whole(paths)))
+    assert [
+        len(list((store / f"{n}_tallies").glob("*.parquet"))) for n in ("addresses", "funding")
+    ] == [1, 1]
+    countries = dict(
+        summed.filter(pl.col("tally") == "affiliation_country").select("a", "records").rows()
+    )
+    assert countries == {"HKG": 5, "GBR": 4}  # records 3-4 are kept from a.txt, in Hong Kong
+    # Another countries.csv (here: the same rows, one more line) is a new setting.
+    countries_csv = tmp_path / "countries.csv"
+    countries_csv.write_text(COUNTRIES.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    before = set((store / "addresses_tallies").glob("*.parquet"))
+    load_tallies({**paths, "countries": countries_csv}, store)
+    assert set((store / "addresses_tallies").glob("*.parquet")).isdisjoint(before)
