@@ -911,6 +911,81 @@ POLICY_CLASSES = Table(
     ),
 )
 
+# The report's store of each shard's papers changing class under the other policies
+# (results/parts/report/policy_classes/changes/): POLICY_CLASSES against the classes in use.
+POLICY_CHANGES = Table(
+    "policy_changes",
+    ("uk_nations", "hong_kong_macau_taiwan", "focal"),
+    "a shard's records changing class under another country policy, by focal country",
+    (
+        ("uk_nations", STR, "the other policy's uk_nations"),
+        ("hong_kong_macau_taiwan", STR, "… and hong_kong_macau_taiwan"),
+        ("focal", STR, "paper_classes.focal"),
+        ("changed", INT, "records whose category or participation differs"),
+        ("joined", INT, "of which participate under the other policy only"),
+        ("left", INT, "of which participate under the policy in use only"),
+    ),
+)
+
+# Per-shard tallies (collabscope.parts.tally_shards): counts of a shard's kept rows, added up
+# over shards by the stage that keeps them (a kept record lives in one shard, so distinct
+# record counts add up too).
+# The report's (results/parts/report/tallies/, see report.tallies): rows and distinct records
+# of the normalised addresses and funding entries by one or two keys of each tally.
+REPORT_TALLY = Table(
+    "report_tally",
+    ("tally", "a", "b"),
+    "a shard's rows and distinct records by the keys a and b of each tally",
+    (
+        ("tally", STR, "which count (see report.tallies.address_tallies)"),
+        ("a", STR, "first key"),
+        ("b", STR, "second key (null when the tally has one)"),
+        ("rows", INT, "rows"),
+        ("records", INT, "distinct records"),
+    ),
+)
+# The affiliation review queues' (results/parts/normalised_addresses/review_*/, see
+# normalise.institutions.review_tallies): a group is a queue (unmatched or low_confidence),
+# the organisation's normal form, the recorded country and, for low confidence, the
+# institution matched.
+_REVIEW_GROUP = (
+    ("queue", STR, "unmatched or low_confidence"),
+    ("okey", STR, "the organisation's normal form"),
+    ("country_recorded", STR, "addresses.country_recorded"),
+    ("institution_id", STR, "the institution matched (null in unmatched)"),
+)
+REVIEW_SPELLINGS = Table(
+    "review_spellings",
+    ("queue", "okey", "country_recorded", "institution_id", "organisation"),
+    "a shard's addresses in a review queue by group and spelling",
+    (*_REVIEW_GROUP, ("organisation", STR, "spelling"), ("n", INT, "addresses")),
+)
+REVIEW_COUNTS = Table(
+    "review_counts",
+    ("queue", "okey", "country_recorded", "institution_id"),
+    "a shard's counts of each review group",
+    (
+        *_REVIEW_GROUP,
+        ("n_records", INT, "distinct records"),
+        ("n_addresses", INT, "addresses"),
+        ("example_raw", STR, "the first raw address in sort order"),
+        ("institution_name", STR, "the institution's name"),
+        ("score", F64, "lowest match score"),
+    ),
+)
+# Addresses by match method, for the normalisation log (results/parts/normalised_addresses/
+# address_methods/).
+ADDRESS_METHODS = Table(
+    "address_methods",
+    ("country_method", "institution_method"),
+    "a shard's addresses by match method",
+    (
+        ("country_method", STR, "addresses.country_method"),
+        ("institution_method", STR, "addresses.institution_method"),
+        ("rows", INT, "addresses"),
+    ),
+)
+
 # Classification's tables, computed per parse shard and held as parts like the record tables
 # (collabscope.classify.stage.classify_papers), the largest last.
 CLASS_PART_TABLES: tuple[Table, ...] = (COUNTRY_CREDIT, LEAD_DISAGREEMENTS, PAPER_CLASSES)

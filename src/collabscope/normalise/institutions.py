@@ -71,7 +71,6 @@ from rapidfuzz import fuzz, process
 
 from collabscope.normalise.curated import ISO2_TO_ISO3, read_curated_csv, split_multi
 from collabscope.normalise.curated import ISO3_CODES as CURATED_ISO3
-from collabscope.schemas import Table
 
 FUZZY_CUTOFF = 90.0
 """Lowest rapidfuzz ``fuzz.ratio`` (0-100, on the spelled-out texts) accepted for a fuzzy
@@ -1167,43 +1166,16 @@ class ReviewQueues(NamedTuple):
     low_confidence: pl.DataFrame
 
 
-# The queues add up over parse shards (collabscope.parts.tally_shards): per shard, the rows of
-# each queue's groups by spelling, and the group's counts; a group is a queue (unmatched or
-# low_confidence), the organisation's normal form, the recorded country and, for low
-# confidence, the institution matched.
+# The queues add up over parse shards (collabscope.parts.tally_shards): each shard's
+# schemas.REVIEW_SPELLINGS and REVIEW_COUNTS, whose group is these columns.
 _REVIEW_GROUP = ("queue", "okey", "country_recorded", "institution_id")
-_GROUP_COLUMNS = (
-    ("queue", pl.String(), "unmatched or low_confidence"),
-    ("okey", pl.String(), "the organisation's normal form"),
-    ("country_recorded", pl.String(), "addresses.country_recorded"),
-    ("institution_id", pl.String(), "the institution matched (null in unmatched)"),
-)
-REVIEW_SPELLINGS = Table(
-    "review_spellings",
-    (*_REVIEW_GROUP, "organisation"),
-    "a shard's addresses in a review queue by group and spelling",
-    (*_GROUP_COLUMNS, ("organisation", pl.String(), "spelling"), ("n", pl.Int64(), "addresses")),
-)
-REVIEW_COUNTS = Table(
-    "review_counts",
-    _REVIEW_GROUP,
-    "a shard's counts of each review group",
-    (
-        *_GROUP_COLUMNS,
-        ("n_records", pl.Int64(), "distinct records"),
-        ("n_addresses", pl.Int64(), "addresses"),
-        ("example_raw", pl.String(), "the first raw address in sort order"),
-        ("institution_name", pl.String(), "the institution's name"),
-        ("score", pl.Float64(), "lowest match score"),
-    ),
-)
 
 
 def review_tallies(
     matched: pl.LazyFrame, *, review_below: float = REVIEW_BELOW
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(REVIEW_SPELLINGS, REVIEW_COUNTS) of matched addresses (with ``record_id``): what
-    :func:`review_queues_of` adds up into the queues."""
+    """(schemas.REVIEW_SPELLINGS, schemas.REVIEW_COUNTS) of matched addresses (with
+    ``record_id``): what :func:`review_queues_of` adds up into the queues."""
     base = matched.filter(pl.col("organisation").is_not_null()).with_columns(
         okey=_compact(normalise_institution_text(pl.col("organisation")))
     )

@@ -21,8 +21,6 @@ from collabscope.normalise.funders import (
     normalise_funders,
 )
 from collabscope.normalise.institutions import (
-    REVIEW_COUNTS,
-    REVIEW_SPELLINGS,
     combine_registries,
     load_overrides,
     load_registry,
@@ -37,18 +35,6 @@ from collabscope.tableio import parts_of, scan_table, write_parts_manifest
 log = logging.getLogger(__name__)
 
 _CODE = library_code("normalise/*.py")
-
-# A shard's addresses by match method (the log's counts).
-_ADDRESS_METHODS = schemas.Table(
-    "address_methods",
-    ("country_method", "institution_method"),
-    "a shard's addresses by match method",
-    (
-        ("country_method", pl.String(), "addresses.country_method"),
-        ("institution_method", pl.String(), "addresses.institution_method"),
-        ("rows", pl.Int64(), "addresses"),
-    ),
-)
 
 
 def _method_tally(addresses: pl.LazyFrame) -> pl.DataFrame:
@@ -136,7 +122,7 @@ def normalise_addresses(
     tallies, n_tallied = tally_shards(
         [
             PartStore(Path(store) / table.name, table)
-            for table in (REVIEW_SPELLINGS, REVIEW_COUNTS, _ADDRESS_METHODS)
+            for table in (schemas.REVIEW_SPELLINGS, schemas.REVIEW_COUNTS, schemas.ADDRESS_METHODS)
         ],
         [(normalised_parts, schemas.ADDRESSES_NORMALISED)],
         settings,

@@ -1464,23 +1464,8 @@ def _other_policy_classes(
     return pl.concat(frames, how="vertical")
 
 
-POLICY_CHANGES = schemas.Table(
-    "policy_changes",
-    ("uk_nations", "hong_kong_macau_taiwan", "focal"),
-    "records changing class under another country policy, by focal country",
-    (
-        ("uk_nations", pl.String(), "the other policy's uk_nations"),
-        ("hong_kong_macau_taiwan", pl.String(), "… and hong_kong_macau_taiwan"),
-        ("focal", pl.String(), "paper_classes.focal"),
-        ("changed", pl.Int64(), "records whose category or participation differs"),
-        ("joined", pl.Int64(), "of which participate under the other policy only"),
-        ("left", pl.Int64(), "of which participate under the policy in use only"),
-    ),
-)
-
-
 def _policy_changes(other: pl.LazyFrame, classes: pl.LazyFrame) -> pl.DataFrame:
-    """POLICY_CHANGES of the records classified under other policies (``other``, a
+    """schemas.POLICY_CHANGES of the records classified under other policies (``other``, a
     POLICY_CLASSES table) against their ``classes`` under the policy in use."""
     other = other.select(
         "uk_nations", "hong_kong_macau_taiwan", "record_id", "focal", "participated", "category"
@@ -1490,7 +1475,7 @@ def _policy_changes(other: pl.LazyFrame, classes: pl.LazyFrame) -> pl.DataFrame:
         .join(other.lazy().select("record_id").unique(), on="record_id", how="semi")
         .collect()
     )
-    frames = [POLICY_CHANGES.empty()]
+    frames = [schemas.POLICY_CHANGES.empty()]
     for (uk, hmt), policy_classes in other.partition_by(
         "uk_nations", "hong_kong_macau_taiwan", as_dict=True, maintain_order=True
     ).items():
@@ -1590,7 +1575,7 @@ def policy_classes_section(
         if [shard for shard, _ in current.files] == [shard for shard, _ in parts.files]:
             # Classes per shard (one source): the changes add up over shards.
             (tallied,), _ = tally_shards(
-                [PartStore(folder / "changes", POLICY_CHANGES)],
+                [PartStore(folder / "changes", schemas.POLICY_CHANGES)],
                 [(parts, schemas.POLICY_CLASSES), (current, schemas.PAPER_CLASSES)],
                 settings,
                 lambda kept: [_policy_changes(*kept)],

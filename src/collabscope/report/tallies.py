@@ -19,18 +19,6 @@ from collabscope.normalise.countries import CountryPolicy
 from collabscope.parts import PartStore, file_digest, library_code, settings_digest, tally_shards
 from collabscope.tableio import parts_of
 
-TALLY = schemas.Table(
-    "report_tally",
-    ("tally", "a", "b"),
-    "a shard's rows and distinct records by the keys a and b of each tally",
-    (
-        ("tally", pl.String(), "which count (see :func:`address_tallies`)"),
-        ("a", pl.String(), "first key"),
-        ("b", pl.String(), "second key (null when the tally has one)"),
-        ("rows", pl.Int64(), "rows"),
-        ("records", pl.Int64(), "distinct records"),
-    ),
-)
 _CODE = library_code("report/tallies.py", "normalise/countries.py")
 NO_COUNTRY = "(no country element)"
 # The four country policies (uk_nations, hong_kong_macau_taiwan) the report recounts under.
@@ -121,7 +109,7 @@ def load_tallies(tables: Mapping[str, str | Path], store: str | Path | None) -> 
         for name, table, tally in sources:
             folder = Path(store if store is not None else scratch) / f"{name}_tallies"
             (shards,), _ = tally_shards(
-                [PartStore(folder, TALLY)],
+                [PartStore(folder, schemas.REPORT_TALLY)],
                 [(parts_of(tables[name], table), table)],
                 settings,
                 tally,
