@@ -77,6 +77,24 @@ than before: the 129 parse jobs summed 646 s against 595 s in a run an hour earl
   the full build), merge_works 1.1 (8.9), normalise_funding 0.7 (4.0); the rest is Snakemake's
   planning and the unbenchmarked draw_sample and write_invitations. An hour earlier, quieter,
   without the last two report changes: full build 414.6 s, one more file 53.9 s (13.0%).
+
+Measured on 2026-11-24, a later session, two runs of the same code (load 1.2 and 0.6 before
+the builds; the parse jobs summed 705 s in the first, 647 s in the second):
+
+- Counts that add up over shards tallied per shard and summed (collabscope.parts.tally_shards:
+  the review queues, the report's audit, countries, country policy and the papers changing
+  class under another policy); the report's span funders sliced by the span only;
+  build_tables sorting only the ids several shards hold; write_invitations reading the drawn
+  people's papers only. Full build **477.8 / 451.4 s**, 870 / 822 s CPU, peak RSS **2,819 /
+  2,875 MB**; `snakemake -n` 4.1 s. One more file: **45.3 s = 9.5% / 46.0 s = 10.2%** (target
+  5%: not met), 13 jobs: render_report 9.1 / 9.3 (was 14.8), compute_indicators 9.2 / 9.3,
+  build_pool 5.2 / 5.0, parse_exports 3.5, compare_runs 2.6 / 2.5, build_tables 2.2 / 2.4
+  (3.0), classify_papers 1.7 / 1.6, normalise_addresses 1.1 (3.5; 26.3 / 27.0 in the full
+  build, which now tallies every shard), merge_works 1.0, normalise_funding 0.8 / 0.7; about 6 s
+  is Snakemake's start, planning and bookkeeping (it hashes every input under 1 MB when a job
+  ends) and 2.7 s the unbenchmarked draw_sample and write_invitations. A Snakemake start waits
+  about 9 s more when SLURM is installed and its controller is down (the SLURM executor plugin
+  asks `scontrol show config` on import): start it (tools/local-slurm/start.sh) before a run.
 """
 
 from __future__ import annotations
