@@ -37,6 +37,15 @@ log = logging.getLogger(__name__)
 _CODE = library_code("normalise/*.py")
 
 
+def _slices(frame: pl.DataFrame, sizes: Sequence[int]) -> Iterator[pl.DataFrame]:
+    """``frame`` cut into consecutive slices of ``sizes`` rows: the parts of a batch whose
+    rows kept their order."""
+    offset = 0
+    for size in sizes:
+        yield frame.slice(offset, size)
+        offset += size
+
+
 def _method_tally(addresses: pl.LazyFrame) -> pl.DataFrame:
     return (
         addresses.group_by("country_method", "institution_method")
@@ -102,10 +111,7 @@ def normalise_addresses(
             overrides=load_overrides(overrides) if overrides else None,
             fuzzy_cutoff=fuzzy_cutoff,
         ).collect()
-        offset = 0
-        for size in sizes:
-            yield frame.slice(offset, size)
-            offset += size
+        yield from _slices(frame, sizes)
 
     results = PartStore(store, schemas.ADDRESSES_NORMALISED)
     normalised_parts, n_normalised = results.fill([parts], settings, normalise)
@@ -205,10 +211,7 @@ def normalise_funding(
             .collect()
         )
         # Rows keep their order (normalise_funders): each part is a slice, as for addresses.
-        offset = 0
-        for size in sizes:
-            yield frame.slice(offset, size)
-            offset += size
+        yield from _slices(frame, sizes)
 
     results = PartStore(store, schemas.FUNDING_NORMALISED)
     normalised_parts, n_normalised = results.fill(sources, settings, normalise)
