@@ -259,9 +259,8 @@ def merge_works(
     base = _base(records)
     # Only records of different sources match: with one source (a Web of Science-only study)
     # there is nothing to compare, and normalising two million titles took most of the stage.
-    if base["source"].n_unique() <= 1:
-        return _works(base, _NO_EDGES, funding, source_order, field_sources)
-    edges = match_records(records, authorships)
+    several = base["source"].n_unique() > 1
+    edges = match_records(records, authorships) if several else _NO_EDGES
     return _works(base, edges, funding, source_order, field_sources)
 
 
