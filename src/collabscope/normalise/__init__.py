@@ -1,25 +1,3 @@
-"""Normalisation: countries under an explicit policy (institutions and funders follow)."""
-
-from collabscope.normalise.countries import (
-    COUNTRY_METHODS,
-    FUZZY_CUTOFF,
-    CountryPolicy,
-    CountryTableError,
-    country_forms,
-    load_country_table,
-    load_region_table,
-    normalise_country_text,
-    resolve_countries,
-)
-
-__all__ = [
-    "COUNTRY_METHODS",
-    "FUZZY_CUTOFF",
-    "CountryPolicy",
-    "CountryTableError",
-    "country_forms",
-    "load_country_table",
-    "load_region_table",
-    "normalise_country_text",
-    "resolve_countries",
-]
+"""Normalisation: countries under an explicit policy (normalise.countries), institutions and
+funders. Nothing is imported here: a parse job that reads a curated list
+(normalise.curated) does not load numpy and rapidfuzz with the country matcher."""
