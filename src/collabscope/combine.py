@@ -55,10 +55,17 @@ def combine_shards(
     )
     # A shard keeps one occurrence of an id; another shard's file may hold it first. Only the
     # ids kept by several shards are sorted (all two million: a second of the refresh).
+    duplicated = occurrences.filter(pl.col("record_id").is_duplicated()).sort(
+        "source_file", "source_line", "_shard"
+    )
+    first = pl.col("record_id").is_first_distinct()
     superseded = (
-        occurrences.filter(pl.col("record_id").is_duplicated())
-        .sort("source_file", "source_line", "_shard")
-        .filter(~pl.col("record_id").is_first_distinct())
+        duplicated.filter(~first)
+        .join(
+            duplicated.filter(first).select("record_id", kept_shard="_shard"),
+            on="record_id",
+            how="left",
+        )
         .rename({"_shard": "shard"})
     )
     write_table(superseded, schemas.SUPERSEDED, outputs["superseded"])

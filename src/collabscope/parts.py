@@ -17,11 +17,12 @@ import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from collabscope.schemas import SUPERSEDED, Table
+from collabscope.schemas import DATASET_RECORDS, SUPERSEDED, Table
 from collabscope.sharding import code_version
 from collabscope.tableio import (
     PARTS_SUFFIX,
@@ -162,35 +163,108 @@ def _superseded_ids(parts: Parts) -> dict[str, pl.Series]:
     }
 
 
+@dataclass(frozen=True)
+class Memberships:
+    """Where the dataset memberships of each shard's kept records are: the shards' own
+    dataset_records files (``shards``, beside their record tables) and the combined table
+    (``combined``). A record kept in one shard can be in another dataset's export too, as a
+    duplicate another shard superseded (superseded.kept_shard names the keeping shard): that
+    membership is in the combined table only."""
+
+    shards: Parts
+    combined: Path
+
+    @classmethod
+    def of(cls, records: Parts, combined: str | Path) -> Memberships:
+        """The memberships of the shards of ``records`` (a manifest of the parse shards; one
+        file, not a manifest: its memberships are the combined table)."""
+        if records.superseded is None and [shard for shard, _ in records.files] == [""]:
+            return cls(Parts(DATASET_RECORDS.name, (("", Path(combined)),), None), Path(combined))
+        files = tuple(
+            (shard, file.parent / f"{DATASET_RECORDS.name}.parquet")
+            for shard, file in records.files
+        )
+        return cls(Parts(DATASET_RECORDS.name, files, records.superseded), Path(combined))
+
+    def foreign(self) -> dict[str, pl.DataFrame]:
+        """{shard: the memberships of its kept records that copies in other shards bring}."""
+        if self.shards.superseded is None:
+            return {}
+        moved = (
+            scan_table(self.shards.superseded, SUPERSEDED)
+            .select("record_id", "kept_shard")
+            .unique()
+            .collect()
+        )
+        if moved.is_empty():
+            return {}
+        rows = (
+            scan_table(self.combined, DATASET_RECORDS)
+            .filter(pl.col("record_id").is_in(moved["record_id"].implode()))
+            .join(moved.lazy(), on="record_id")
+            .sort("kept_shard", "dataset", "record_id")
+            .collect()
+        )
+        return {
+            str(shard): group.drop("kept_shard")
+            for (shard,), group in rows.partition_by("kept_shard", as_dict=True).items()
+        }
+
+    def kept(self, shard: str, file: Path, foreign: pl.DataFrame | None) -> pl.LazyFrame:
+        """The memberships of ``shard``'s kept records: its own file's, less those of its
+        superseded records, and those ``foreign`` brings."""
+        own = scan_parts(
+            Parts(self.shards.table, ((shard, file),), self.shards.superseded), DATASET_RECORDS
+        )
+        if foreign is None:
+            return own
+        return pl.concat([own, foreign.lazy()]).unique().sort("dataset", "record_id")
+
+
 def tally_shards(
     stores: Sequence[PartStore],
     sources: Sequence[tuple[Parts, Table]],
     settings: str,
     tally: Callable[[list[pl.LazyFrame]], Sequence[pl.DataFrame]],
+    members: Memberships | None = None,
 ) -> tuple[list[pl.LazyFrame], int]:
     """Partial aggregates of each shard's rows, kept in ``stores`` so that a new export file
     aggregates its shard only; and how many shards were aggregated.
 
     ``tally`` gets one shard's rows, one frame per source less the rows of its superseded
-    records, and returns one frame per store. The result is each store's frames of every
-    shard, concatenated in shard order, for the caller to add up: a kept record lives in
+    records, and returns one frame per store; with ``members``, one more frame last: the
+    dataset memberships of the shard's kept records. The result is each store's frames of
+    every shard, concatenated in shard order, for the caller to add up: a kept record lives in
     exactly one shard, so counts of rows and of distinct records per shard add up to the
     corpus's. A shard's digest includes the ids superseded in it, because a new file in
-    another shard can supersede its rows without changing its files."""
+    another shard can supersede its rows without changing its files; and with ``members``,
+    its own memberships file and the memberships other shards' copies bring to it."""
     superseded = {parts.superseded: _superseded_ids(parts) for parts, _ in sources}
+    groups = [parts for parts, _ in sources]
+    foreign: dict[str, pl.DataFrame] = {}
+    if members is not None:
+        groups.append(members.shards)
+        foreign = members.foreign()
     stored: list[list[Path]] = []
     computed = 0
-    for shard, files in aligned([parts for parts, _ in sources]):
+    for shard, files in aligned(groups):
         dropped = [superseded[parts.superseded].get(shard) for parts, _ in sources]
+        brought = foreign.get(shard)
         digest = settings_digest(
-            [[file_digest(f) for f in files], [[] if i is None else i.to_list() for i in dropped]]
+            [
+                [file_digest(f) for f in files],
+                [[] if i is None else i.to_list() for i in dropped],
+                [] if brought is None else brought.rows(),
+            ]
         )
         targets = [store.path(digest, settings) for store in stores]
         if not all(target.exists() for target in targets):
             kept = [
                 scan_parts(Parts(parts.table, ((shard, file),), parts.superseded), table)
-                for (parts, table), file in zip(sources, files, strict=True)
+                for (parts, table), file in zip(sources, files, strict=False)
             ]
+            if members is not None:
+                kept.append(members.kept(shard, files[-1], brought))
             results = tally(kept)
             for store, frame, target in zip(stores, results, targets, strict=True):
                 store.write(frame, target)

@@ -286,6 +286,12 @@ SUPERSEDED = Table(
         ("record_id", STR, "records.record_id"),
         ("source_file", STR, "export file of the superseded occurrence"),
         ("source_line", INT, "its first line (1-based)"),
+        (
+            "kept_shard",
+            STR,
+            "the shard holding the kept occurrence (where the record's dataset memberships from "
+            "this file are counted)",
+        ),
     ),
 )
 
@@ -944,6 +950,17 @@ REPORT_TALLY = Table(
         ("records", INT, "distinct records"),
     ),
 )
+# The report's records per dataset and publication year (results/parts/report/record_years/).
+RECORD_YEARS = Table(
+    "record_years",
+    ("dataset", "year"),
+    "a shard's records per dataset and publication year (null: none)",
+    (
+        ("dataset", STR, "dataset"),
+        ("year", INT, "records.year"),
+        ("records", INT, "records"),
+    ),
+)
 # The affiliation review queues' (results/parts/normalised_addresses/review_*/, see
 # normalise.institutions.review_tallies): a group is a queue (unmatched or low_confidence),
 # the organisation's normal form, the recorded country and, for low confidence, the
@@ -985,6 +1002,143 @@ ADDRESS_METHODS = Table(
         ("rows", INT, "addresses"),
     ),
 )
+
+
+# The indicators' partial counts (results/parts/compute_indicators/<name>/, see
+# classify.indicators): each indicator's counts by year, which add up over parse shards and over
+# the years of a period. Columns named *_fractional hold credits summed as integers in
+# 1e-12 units (classify.indicators.CREDIT_UNIT), so that a sum does not depend on its order.
+def _partial_counts(
+    name: str, keys: tuple[str, ...], counts: tuple[str, ...], holds: str, strings: tuple = ()
+) -> Table:
+    meanings = {
+        "dataset": "dataset",
+        "focal": "focal country, the pair, or ALL",
+        "year": "publication year",
+        "collab_type": "paper_classes.collab_type (unknown: none)",
+        "partner": "partner country (null: the ICP papers, the denominator)",
+        "country": "country of the citing record (null: the citing records, the denominator)",
+        "funder_id": "funder (null: the dataset's records, the denominator)",
+    }
+    columns = [(key, INT if key == "year" else STR, meanings[key]) for key in keys]
+    columns += list(strings)
+    columns += [(count, INT, "sum for the key") for count in counts]
+    return Table(f"{name}_counts", keys, holds, tuple(columns))
+
+
+_FOCAL_YEAR = ("dataset", "focal", "year")
+INDICATOR_PARTIALS: tuple[Table, ...] = (
+    _partial_counts(
+        "outputs",
+        _FOCAL_YEAR,
+        ("records", "focal_records", "focal_records_fractional"),
+        "a shard's records and focal-country records",
+    ),
+    _partial_counts(
+        "collaboration",
+        _FOCAL_YEAR,
+        (
+            "papers",
+            "icp",
+            "icp_x_led",
+            "icp_other_led",
+            "non_icp",
+            "single_affiliation",
+            "domestic_collaboration",
+            "single_author",
+            "lead_fallback",
+            "papers_fractional",
+            "icp_fractional",
+            "icp_x_led_fractional",
+        ),
+        "a shard's focal-country papers by category",
+    ),
+    _partial_counts(
+        "pair_leads",
+        _FOCAL_YEAR,
+        (
+            "papers",
+            "x_led",
+            "y_led",
+            "other_led",
+            "lead_fallback",
+            "papers_fractional",
+            "x_led_fractional",
+            "y_led_fractional",
+        ),
+        "a shard's pair papers by lead",
+    ),
+    _partial_counts(
+        "collaboration_types",
+        (*_FOCAL_YEAR, "collab_type"),
+        ("papers", "n_countries_sum", "n_countries_known"),
+        "a shard's papers by collaboration type, with their number of countries summed",
+    ),
+    _partial_counts(
+        "partners",
+        (*_FOCAL_YEAR, "partner"),
+        ("records", "records_fractional"),
+        "a shard's ICP papers by partner country",
+    ),
+    _partial_counts(
+        "citing_countries",
+        ("dataset", "year", "country"),
+        ("records", "records_fractional"),
+        "a shard's citing records by country",
+    ),
+    _partial_counts(
+        "highly_cited",
+        _FOCAL_YEAR,
+        ("papers", "basis_esi", "basis_top_percent"),
+        "a shard's focal-country papers by the basis on which they are judged highly cited "
+        "(which papers are highly cited is judged over the corpus: its top per cent)",
+    ),
+    _partial_counts(
+        "funders",
+        ("dataset", "year", "funder_id"),
+        ("records",),
+        "a shard's records acknowledging each funder matched to the registry",
+        strings=(
+            ("funder_name", STR, "the funder's name in the registry"),
+            ("funder_country", STR, "its country"),
+        ),
+    ),
+    _partial_counts(
+        "funding_sources",
+        ("dataset", "year"),
+        (
+            "records",
+            "funded",
+            "by_x",
+            "by_y",
+            "by_both",
+            "by_x_only",
+            "by_y_only",
+            "by_others_only",
+            "unfunded",
+            "with_unmatched_funder",
+        ),
+        "a shard's records by the countries of their funders",
+    ),
+    _partial_counts(
+        "lead_rules",
+        ("dataset", "year"),
+        (
+            "records",
+            "no_address",
+            "reprint_only",
+            "with_author_links",
+            "lead_fallback",
+            "first_author_vs_reprint",
+            "first_author_vs_first_address",
+            "first_address_vs_reprint",
+        ),
+        "a shard's records by how their lead was found and whether the lead rules agree",
+    ),
+)
+INDICATOR_PARTIAL_BY_NAME = {
+    table.name.removesuffix("_counts"): table for table in INDICATOR_PARTIALS
+}
 
 # Classification's tables, computed per parse shard and held as parts like the record tables
 # (collabscope.classify.stage.classify_papers), the largest last.

@@ -70,9 +70,10 @@ CLASSES = [
 def test_collaboration_counts_and_shares():
     got = (
         ind.collaboration(
-            ind.class_slices(
-                _classes(CLASSES), _members("china", ["p1", "p2", "p3", "p4"]), PERIODS
-            )
+            ind.collaboration_counts(
+                ind.class_rows(_classes(CLASSES), _members("china", ["p1", "p2", "p3", "p4"]))
+            ),
+            PERIODS,
         )
         .collect()
         .filter(pl.col("granularity") == "period")
@@ -98,9 +99,10 @@ def test_collaboration_counts_and_shares():
 def test_outputs_and_world_share():
     got = (
         ind.outputs(
-            ind.class_slices(
-                _classes(CLASSES), _members("world", ["p1", "p2", "p3", "p4", "p5"]), PERIODS
-            )
+            ind.outputs_counts(
+                ind.class_rows(_classes(CLASSES), _members("world", ["p1", "p2", "p3", "p4", "p5"]))
+            ),
+            PERIODS,
         )
         .collect()
         .filter(pl.col("granularity") == "period")
@@ -126,12 +128,12 @@ def test_partners_ranked_by_the_configured_counting_and_cut_at_top_n():
         }
     )
     members = _members("china", ["r0", "r1", "r2", "r3"])
-    slices = ind.class_slices(classes, members, PERIODS)
-    full = ind.partners(slices, credit, 2, "full").collect()
+    counts = ind.partners_counts(ind.class_rows(classes, members), credit)
+    full = ind.partners(counts, PERIODS, 2, "full").collect()
     full = full.filter(pl.col("granularity") == "period")
     assert full.select("rank", "partner", "records").rows() == [(1, "AUS", 2), (2, "USA", 2)]
     assert full["share_of_icp"].to_list() == [0.5, 0.5]
-    frac = ind.partners(slices, credit, 2, "fractional").collect()
+    frac = ind.partners(counts, PERIODS, 2, "fractional").collect()
     frac = frac.filter(pl.col("granularity") == "period")
     assert frac.select("rank", "partner").rows() == [(1, "USA"), (2, "AUS")]
 
@@ -237,7 +239,11 @@ def test_funding_sources_and_top_funders():
     )
     records = _records([(r, 2003, 0, None, [], None, None, None) for r in "abcde"])
     members = _members("cu", list("abcde"))
-    src = ind.funding_sources(funding, records, members, PERIODS, ["CHN", "GBR"]).collect()
+    src = ind.funding_sources(
+        ind.funding_sources_counts(funding, records, members, ["CHN", "GBR"]),
+        PERIODS,
+        ["CHN", "GBR"],
+    ).collect()
     row = src.filter(pl.col("granularity") == "period").to_dicts()[0]
     assert (row["records"], row["funded"], row["by_x"], row["by_y"], row["by_both"]) == (
         5,
@@ -248,13 +254,15 @@ def test_funding_sources_and_top_funders():
     )
     assert (row["by_x_only"], row["by_others_only"], row["unfunded"]) == (1, 2, 1)
     assert row["with_unmatched_funder"] == 1
-    top = ind.funders(funding, records, members, PERIODS, 2).collect()
+    top = ind.funders(ind.funders_counts(funding, records, members), PERIODS, 2).collect()
     top = top.filter(pl.col("granularity") == "period")
     assert top.select("rank", "funder_id", "records", "share").rows() == [
         (1, "chn-nsfc", 2, 0.4),
         (2, "gbr-esrc", 1, 0.2),
     ]
-    single = ind.funding_sources(funding, records, members, PERIODS, ["CHN"]).collect()
+    single = ind.funding_sources(
+        ind.funding_sources_counts(funding, records, members, ["CHN"]), PERIODS, ["CHN"]
+    ).collect()
     assert single["by_both"].null_count() == single.height
 
 
@@ -263,7 +271,11 @@ def test_discipline_share_within_the_field_dataset():
         [_members("education", ["p1", "p2"]), _members("field", ["p1", "p2", "p3", "p4", "p5"])]
     )
     got = (
-        ind.outputs(ind.class_slices(_classes(CLASSES), members, PERIODS), field_dataset="field")
+        ind.outputs(
+            ind.outputs_counts(ind.class_rows(_classes(CLASSES), members)),
+            PERIODS,
+            field_dataset="field",
+        )
         .collect()
         .filter((pl.col("granularity") == "period") & (pl.col("dataset") == "education"))
     )

@@ -241,7 +241,13 @@ def test_superseded_rows_are_left_out_by_the_tables_record_column(tmp_path: Path
     part = write_table(works, schemas.WORKS, tmp_path / "part.parquet")
     superseded = write_table(
         pl.DataFrame(
-            {"shard": ["0"], "record_id": ["WOS:2"], "source_file": ["b.txt"], "source_line": [3]},
+            {
+                "shard": ["0"],
+                "record_id": ["WOS:2"],
+                "source_file": ["b.txt"],
+                "source_line": [3],
+                "kept_shard": ["1"],
+            },
             schema=schemas.SUPERSEDED.schema,
         ),
         schemas.SUPERSEDED,

@@ -57,6 +57,8 @@ rule compute_indicators:
         focal=list(config["study"]["focal_countries"]),
         periods=[dict(period) for period in config["study"]["periods"]],
         settings=indicator_settings(),
+        # Each shard's counts by year, kept so that a new export file counts its shard only.
+        store=INDICATOR_STORE,
         code=CLASSIFY_CODE,
     log:
         "logs/compute_indicators/compute_indicators.log",

@@ -150,6 +150,8 @@ CLASSIFY_CODE = code_version(
 # CLASS_STORE (collabscope.classify.stage.classify_papers); citation_links is one file.
 CLASSIFIED = {t.name: str(table_path("results/tables", t)) for t in schemas.CLASSIFIED_TABLES}
 CLASS_STORE = "results/parts/classify_papers"
+# Each shard's partial counts of the indicators (collabscope.classify.stage.compute_indicators).
+INDICATOR_STORE = "results/parts/compute_indicators"
 INDICATOR_FILES = {
     **{t.name: f"results/indicators/{t.name}.parquet" for t in schemas.INDICATORS},
     **{f"{t.name}_csv": f"results/indicators/{t.name}.csv" for t in schemas.INDICATORS},

@@ -11,4 +11,5 @@ run(
     [dict(period) for period in snakemake.params.periods],
     dict(snakemake.params.settings),
     dict(snakemake.output.items()),
+    snakemake.params.store,
 )

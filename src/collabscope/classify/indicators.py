@@ -146,37 +146,124 @@ def _ranked(
     )
 
 
-class Slices(NamedTuple):
-    """The rows of :func:`class_slices`, keyed by ``_slice``, and the periods that label them."""
+# ------------------------------------------------------------------ partial counts by year
+# Every indicator but the citing countries by cited paper is computed in two steps: counts by
+# year (``<name>_counts``, the schemas of schemas.INDICATOR_PARTIALS), which add up over any
+# split of the records (the stage keeps each parse shard's, so that a new export file counts
+# its shard only) and over the years of a period; then the indicator from their sums
+# (:func:`finish`). A record has one year and lives in one shard, so distinct counts add up too.
 
-    frame: pl.LazyFrame
-    periods: Sequence[Mapping[str, object]]
-
-
-def class_slices(
-    classes: pl.LazyFrame, membership: pl.LazyFrame, periods: Sequence[Mapping[str, object]]
-) -> Slices:
-    """The paper classes of each dataset's records, sliced by year and period: what most
-    indicators aggregate. The join is collected once (six indicators read it); each slices
-    it lazily, with its own filters and columns."""
-    joined = membership.join(classes, on="record_id").collect()
-    return Slices(_sliced(joined.lazy(), periods), periods)
+# Fractional credits are summed as integers of 1e-12: a sum of floats depends on the order of
+# its terms (on the thread count, or how the records are split), a sum of integers does not.
+CREDIT_UNIT = 10**12
 
 
-def outputs(slices: Slices, field_dataset: str | None = None) -> pl.LazyFrame:
+def _credit_sum(expr: pl.Expr) -> pl.Expr:
+    return (expr.fill_null(0.0) * CREDIT_UNIT).round(0).cast(pl.Int64).sum()
+
+
+class Frames(NamedTuple):
+    """The rows the indicators count, of one shard or of the whole corpus (by work when works
+    are merged): ``classes`` (the columns of classify.stage.INDICATOR_CLASS_COLUMNS),
+    ``credit`` (country_credit), ``disagreements`` (lead_disagreements), ``records``
+    (record_id, year, highly_cited), ``funding`` (record_id, funder_id, funder_name,
+    funder_country) and ``membership`` (dataset_records)."""
+
+    classes: pl.LazyFrame
+    credit: pl.LazyFrame
+    disagreements: pl.LazyFrame
+    records: pl.LazyFrame
+    funding: pl.LazyFrame
+    membership: pl.LazyFrame
+
+
+class Scope(NamedTuple):
+    """What the counts depend on besides the rows: the corpus and citing datasets, the focal
+    countries, and the highly cited method (which decides each paper's basis)."""
+
+    corpus: Sequence[str]
+    citing: Sequence[str]
+    focal: Sequence[str]
+    hcp_method: str
+
+
+def class_rows(classes: pl.LazyFrame, membership: pl.LazyFrame) -> pl.LazyFrame:
+    """The paper classes of each dataset's records with a year (those without are in no
+    slice)."""
+    return membership.join(classes, on="record_id").filter(pl.col("year").is_not_null())
+
+
+def partial_counts(frames: Frames, scope: Scope) -> dict[str, pl.DataFrame]:
+    """Every ``<name>_counts`` of ``frames``, by indicator name."""
+    rows = class_rows(
+        frames.classes, frames.membership.filter(pl.col("dataset").is_in(list(scope.corpus)))
+    ).collect()
+    counts = {
+        "outputs": outputs_counts(rows.lazy()),
+        "collaboration": collaboration_counts(rows.lazy()),
+        "pair_leads": pair_leads_counts(rows.lazy()),
+        "collaboration_types": collaboration_types_counts(rows.lazy(), scope.focal),
+        "partners": partners_counts(rows.lazy(), frames.credit),
+        "citing_countries": citing_countries_counts(
+            frames.credit, frames.records, frames.membership, scope.citing
+        ),
+        "highly_cited": highly_cited_counts(rows.lazy(), frames.records, scope.hcp_method),
+        "funders": funders_counts(frames.funding, frames.records, frames.membership),
+        "funding_sources": funding_sources_counts(
+            frames.funding, frames.records, frames.membership, scope.focal
+        ),
+        "lead_rules": lead_rules_counts(
+            frames.classes, frames.disagreements, frames.membership, scope.focal
+        ),
+    }
+    return {name: frame.collect() for name, frame in counts.items()}
+
+
+def _summed(
+    counts: pl.LazyFrame,
+    keys: Sequence[str],
+    periods: Sequence[Mapping[str, object]],
+    yearly: bool = True,
+    names: Sequence[str] = (),
+) -> pl.LazyFrame:
+    """``counts`` (by ``keys`` and year) summed per year (unless not ``yearly``) and per
+    period, keyed by ``_slice``; *_fractional credits back to floats, rounded to 1e-6;
+    ``names`` are taken as they are (the smallest), not summed."""
+    columns = counts.collect_schema().names()
+    measures = [c for c in columns if c not in {*keys, "year", *names}]
+    by_year = counts.with_columns(pl.col("year").alias(_S))
+    by_period = counts.join(_period_keys(periods), on="year", how="inner").select(
+        *by_year.collect_schema().names()
+    )
+    frames = [by_year, by_period] if yearly else [by_period]
+    return (
+        pl.concat(frames, how="vertical")
+        .group_by(*keys, _S)
+        .agg(*(pl.col(name).min() for name in names), *(pl.col(m).sum() for m in measures))
+        .with_columns(
+            (pl.col(m) / CREDIT_UNIT).round(6) for m in measures if m.endswith("_fractional")
+        )
+    )
+
+
+def outputs_counts(rows: pl.LazyFrame) -> pl.LazyFrame:
+    return rows.group_by("dataset", "focal", "year").agg(
+        records=pl.len().cast(pl.Int64),
+        focal_records=pl.col("participated").sum().cast(pl.Int64),
+        focal_records_fractional=_credit_sum(pl.col("credit_fractional")),
+    )
+
+
+def outputs(
+    counts: pl.LazyFrame,
+    periods: Sequence[Mapping[str, object]],
+    field_dataset: str | None = None,
+) -> pl.LazyFrame:
     """Records of each dataset, papers of each focal country (and pair), world share, and the
     share of the dataset (discipline) within the field dataset when one is configured."""
-    counts = (
-        slices.frame.group_by("dataset", "focal", _S)
-        .agg(
-            records=pl.len().cast(pl.Int64),
-            focal_records=pl.col("participated").sum().cast(pl.Int64),
-            focal_records_fractional=_fsum(pl.col("credit_fractional")),
-        )
-        .with_columns(
-            world_share=_share("focal_records", "records"),
-            world_share_fractional=_share("focal_records_fractional", "records"),
-        )
+    counts = _summed(counts, ["dataset", "focal"], periods).with_columns(
+        world_share=_share("focal_records", "records"),
+        world_share_fractional=_share("focal_records_fractional", "records"),
     )
     if field_dataset:
         field = counts.filter(pl.col("dataset") == field_dataset).select(
@@ -195,19 +282,16 @@ def outputs(slices: Slices, field_dataset: str | None = None) -> pl.LazyFrame:
             discipline_share=_share("records", "field_records"),
             focal_discipline_share=_share("focal_records", "field_focal_records"),
         ),
-        slices.periods,
+        periods,
     )
 
 
-def collaboration(slices: Slices) -> pl.LazyFrame:
-    """The seed's Figure 2 per focal country: ICP (X-led, other-led) and non-ICP
-    (single-affiliation, domestic collaboration), single-author papers, ICP share and lead
-    share, full and fractional."""
+def collaboration_counts(rows: pl.LazyFrame) -> pl.LazyFrame:
     cat = pl.col("category")
     frac = pl.col("credit_fractional")
-    frame = (
-        slices.frame.filter((pl.col("scope") == "country") & pl.col("participated"))
-        .group_by("dataset", "focal", _S)
+    return (
+        rows.filter((pl.col("scope") == "country") & pl.col("participated"))
+        .group_by("dataset", "focal", "year")
         .agg(
             papers=pl.len().cast(pl.Int64),
             icp=pl.col("international").sum().cast(pl.Int64),
@@ -218,115 +302,169 @@ def collaboration(slices: Slices) -> pl.LazyFrame:
             domestic_collaboration=(cat == "domestic_collaboration").sum().cast(pl.Int64),
             single_author=pl.col("single_author").sum().cast(pl.Int64),
             lead_fallback=pl.col("lead_fallback").sum().cast(pl.Int64),
-            papers_fractional=_fsum(frac),
-            icp_fractional=_fsum(frac.filter(pl.col("international"))),
-            icp_x_led_fractional=_fsum(frac.filter(cat == "icp_x_led")),
-        )
-        .with_columns(
-            icp_share=_share("icp", "papers"),
-            lead_share=_share("icp_x_led", "icp"),
-            icp_share_fractional=_share("icp_fractional", "papers_fractional"),
-            lead_share_fractional=_share("icp_x_led_fractional", "icp_fractional"),
+            papers_fractional=_credit_sum(frac),
+            icp_fractional=_credit_sum(frac.filter(pl.col("international"))),
+            icp_x_led_fractional=_credit_sum(frac.filter(cat == "icp_x_led")),
         )
     )
-    return _labelled(frame, slices.periods)
 
 
-def pair_leads(slices: Slices) -> pl.LazyFrame:
-    """Papers with addresses in both focal countries: X-led, Y-led, other-led."""
+def collaboration(counts: pl.LazyFrame, periods: Sequence[Mapping[str, object]]) -> pl.LazyFrame:
+    """The seed's Figure 2 per focal country: ICP (X-led, other-led) and non-ICP
+    (single-affiliation, domestic collaboration), single-author papers, ICP share and lead
+    share, full and fractional."""
+    frame = _summed(counts, ["dataset", "focal"], periods).with_columns(
+        icp_share=_share("icp", "papers"),
+        lead_share=_share("icp_x_led", "icp"),
+        icp_share_fractional=_share("icp_fractional", "papers_fractional"),
+        lead_share_fractional=_share("icp_x_led_fractional", "icp_fractional"),
+    )
+    return _labelled(frame, periods)
+
+
+def pair_leads_counts(rows: pl.LazyFrame) -> pl.LazyFrame:
     cat = pl.col("category")
     frac = pl.col("credit_fractional")
-    frame = (
-        slices.frame.filter((pl.col("scope") == "pair") & pl.col("participated"))
-        .group_by("dataset", "focal", _S)
+    return (
+        rows.filter((pl.col("scope") == "pair") & pl.col("participated"))
+        .group_by("dataset", "focal", "year")
         .agg(
             papers=pl.len().cast(pl.Int64),
             x_led=(cat == "x_led").sum().cast(pl.Int64),
             y_led=(cat == "y_led").sum().cast(pl.Int64),
             other_led=(cat == "other_led").sum().cast(pl.Int64),
             lead_fallback=pl.col("lead_fallback").sum().cast(pl.Int64),
-            papers_fractional=_fsum(frac),
-            x_led_fractional=_fsum(frac.filter(cat == "x_led")),
-            y_led_fractional=_fsum(frac.filter(cat == "y_led")),
-        )
-        .with_columns(
-            x_led_share=_share("x_led", "papers"),
-            y_led_share=_share("y_led", "papers"),
-            other_led_share=_share("other_led", "papers"),
+            papers_fractional=_credit_sum(frac),
+            x_led_fractional=_credit_sum(frac.filter(cat == "x_led")),
+            y_led_fractional=_credit_sum(frac.filter(cat == "y_led")),
         )
     )
-    return _labelled(frame, slices.periods)
 
 
-def collaboration_types(slices: Slices, focal: Sequence[str]) -> pl.LazyFrame:
+def pair_leads(counts: pl.LazyFrame, periods: Sequence[Mapping[str, object]]) -> pl.LazyFrame:
+    """Papers with addresses in both focal countries: X-led, Y-led, other-led."""
+    frame = _summed(counts, ["dataset", "focal"], periods).with_columns(
+        x_led_share=_share("x_led", "papers"),
+        y_led_share=_share("y_led", "papers"),
+        other_led_share=_share("other_led", "papers"),
+    )
+    return _labelled(frame, periods)
+
+
+def collaboration_types_counts(rows: pl.LazyFrame, focal: Sequence[str]) -> pl.LazyFrame:
+    columns = ["dataset", "focal", "year", "collab_type", "n_countries"]
+    country_rows = rows.filter((pl.col("scope") == "country") & pl.col("participated"))
+    # Every record has one row per focal country: the first focal country's rows are all.
+    all_rows = rows.filter(pl.col("focal") == focal[0]).with_columns(focal=pl.lit("ALL"))
+    return (
+        pl.concat([country_rows.select(columns), all_rows.select(columns)])
+        .with_columns(pl.col("collab_type").fill_null("unknown"))
+        .group_by("dataset", "focal", "year", "collab_type")
+        .agg(
+            papers=pl.len().cast(pl.Int64),
+            n_countries_sum=pl.col("n_countries").sum().cast(pl.Int64),
+            n_countries_known=pl.col("n_countries").count().cast(pl.Int64),
+        )
+    )
+
+
+def collaboration_types(
+    counts: pl.LazyFrame, periods: Sequence[Mapping[str, object]]
+) -> pl.LazyFrame:
     """Papers by collaboration type (domestic-single … quadrilateral+) for each focal country's
     papers and for all papers of the dataset (focal ``ALL``); type ``unknown`` for papers
     without a known country."""
-    columns = ["dataset", "focal", _S, "collab_type", "n_countries"]
-    country_rows = slices.frame.filter((pl.col("scope") == "country") & pl.col("participated"))
-    # Every record has one row per focal country: the first focal country's rows are all.
-    all_rows = slices.frame.filter(pl.col("focal") == focal[0]).with_columns(focal=pl.lit("ALL"))
-    frame = (
-        pl.concat([country_rows.select(columns), all_rows.select(columns)])
-        .with_columns(pl.col("collab_type").fill_null("unknown"))
-        .group_by("dataset", "focal", _S, "collab_type")
-        .agg(
-            papers=pl.len().cast(pl.Int64),
-            mean_countries=pl.col("n_countries").mean(),
-        )
-        .with_columns(share=pl.col("papers") / pl.col("papers").sum().over("dataset", "focal", _S))
+    frame = _summed(counts, ["dataset", "focal", "collab_type"], periods).with_columns(
+        mean_countries=pl.when(pl.col("n_countries_known") > 0).then(
+            pl.col("n_countries_sum") / pl.col("n_countries_known")
+        ),
+        share=pl.col("papers") / pl.col("papers").sum().over("dataset", "focal", _S),
     )
-    return _labelled(frame, slices.periods)
+    return _labelled(frame, periods)
 
 
-def partners(slices: Slices, credit: pl.LazyFrame, top_n: int, counting: str) -> pl.LazyFrame:
-    """Top N partner countries of each focal country's internationally collaborated papers."""
-    icp_sliced = slices.frame.filter(
+def partners_counts(rows: pl.LazyFrame, credit: pl.LazyFrame) -> pl.LazyFrame:
+    icp = rows.filter(
         (pl.col("scope") == "country") & pl.col("international").fill_null(False)
-    ).select("dataset", "record_id", "focal", _S)
-    totals = icp_sliced.group_by("dataset", "focal", _S).agg(icp=pl.len().cast(pl.Int64))
-    rows = (
-        icp_sliced.join(credit.select("record_id", "country", "credit_fractional"), on="record_id")
+    ).select("dataset", "record_id", "focal", "year")
+    totals = icp.group_by("dataset", "focal", "year").agg(
+        partner=pl.lit(None, pl.String),
+        records=pl.len().cast(pl.Int64),
+        records_fractional=pl.lit(0, pl.Int64),
+    )
+    by_partner = (
+        icp.join(credit.select("record_id", "country", "credit_fractional"), on="record_id")
         .filter(pl.col("country") != pl.col("focal"))
-        .group_by("dataset", "focal", _S, pl.col("country").alias("partner"))
+        .group_by("dataset", "focal", "year", pl.col("country").alias("partner"))
         .agg(
             records=pl.len().cast(pl.Int64),
-            records_fractional=_fsum(pl.col("credit_fractional")),
+            records_fractional=_credit_sum(pl.col("credit_fractional")),
         )
-        .join(totals, on=["dataset", "focal", _S])
-        .with_columns(share_of_icp=_share("records", "icp"))
     )
-    return _labelled(
-        _ranked(rows, ["dataset", "focal", _S], "partner", counting, top_n), slices.periods
-    )
+    return pl.concat([totals, by_partner], how="vertical")
 
 
-def citing_countries(
+def _with_totals(summed: pl.LazyFrame, group: list[str], key: str, total: str) -> pl.LazyFrame:
+    """The rows of ``summed`` with a ``key`` joined to their group's total (the null-key row's
+    records) as ``total``."""
+    totals = summed.filter(pl.col(key).is_null()).select(*group, pl.col("records").alias(total))
+    return summed.filter(pl.col(key).is_not_null()).join(totals, on=group)
+
+
+def partners(
+    counts: pl.LazyFrame, periods: Sequence[Mapping[str, object]], top_n: int, counting: str
+) -> pl.LazyFrame:
+    """Top N partner countries of each focal country's internationally collaborated papers."""
+    group = ["dataset", "focal", _S]
+    rows = _with_totals(
+        _summed(counts, ["dataset", "focal", "partner"], periods), group, "partner", "icp"
+    ).with_columns(share_of_icp=_share("records", "icp"))
+    return _labelled(_ranked(rows, group, "partner", counting, top_n), periods)
+
+
+def citing_countries_counts(
     credit: pl.LazyFrame,
     records: pl.LazyFrame,
     membership: pl.LazyFrame,
     citing: Sequence[str],
+) -> pl.LazyFrame:
+    base = (
+        membership.filter(pl.col("dataset").is_in(list(citing)))
+        .join(records.select("record_id", "year"), on="record_id")
+        .filter(pl.col("year").is_not_null())
+    )
+    totals = base.group_by("dataset", "year").agg(
+        country=pl.lit(None, pl.String),
+        records=pl.len().cast(pl.Int64),
+        records_fractional=pl.lit(0, pl.Int64),
+    )
+    by_country = (
+        base.join(credit.select("record_id", "country", "credit_fractional"), on="record_id")
+        .group_by("dataset", "year", "country")
+        .agg(
+            records=pl.len().cast(pl.Int64),
+            records_fractional=_credit_sum(pl.col("credit_fractional")),
+        )
+    )
+    return pl.concat([totals, by_country], how="vertical")
+
+
+def citing_countries(
+    counts: pl.LazyFrame,
     periods: Sequence[Mapping[str, object]],
     top_n: int,
     counting: str,
+    yearly: bool = True,
 ) -> pl.LazyFrame:
     """Countries of the records of each citing dataset, by the citing record's year."""
-    base = membership.filter(pl.col("dataset").is_in(list(citing))).join(
-        records.select("record_id", "year"), on="record_id"
-    )
-    base = _sliced(base, periods)
-    totals = base.group_by("dataset", _S).agg(citing_records=pl.len().cast(pl.Int64))
-    rows = (
-        base.join(credit.select("record_id", "country", "credit_fractional"), on="record_id")
-        .group_by("dataset", _S, "country")
-        .agg(
-            records=pl.len().cast(pl.Int64),
-            records_fractional=_fsum(pl.col("credit_fractional")),
-        )
-        .join(totals, on=["dataset", _S])
-        .with_columns(share=_share("records", "citing_records"))
-    )
-    return _labelled(_ranked(rows, ["dataset", _S], "country", counting, top_n), periods)
+    group = ["dataset", _S]
+    rows = _with_totals(
+        _summed(counts, ["dataset", "country"], periods, yearly=yearly),
+        group,
+        "country",
+        "citing_records",
+    ).with_columns(share=_share("records", "citing_records"))
+    return _labelled(_ranked(rows, group, "country", counting, top_n), periods)
 
 
 def record_link_keys(records: pl.LazyFrame, authorships: pl.LazyFrame) -> pl.LazyFrame:
@@ -522,28 +660,63 @@ def highly_cited_flags(
     )
 
 
-def highly_cited(slices: Slices, flags: pl.LazyFrame, top_percent: float) -> pl.LazyFrame:
-    """Highly cited papers of each focal country (and pair): count, rate, and how many and
-    what share of them the focal country led (for the pair: X-led); which basis was used."""
-    base = (
-        slices.frame.filter(pl.col("participated"))
-        .select("dataset", "record_id", "focal", "scope", _S, "category", "led_by")
-        .join(flags, on="record_id", how="left")
+def _basis_esi(method: str) -> pl.Expr:
+    """Whether a paper is judged by the ESI flag (else by the top per cent), as
+    :func:`highly_cited_flags` judges it."""
+    if method == "esi":
+        return pl.lit(True)
+    if method == "top_percent":
+        return pl.lit(False)
+    if method != "auto":
+        raise ValueError(f"unknown highly-cited method {method!r}")
+    return pl.col("highly_cited").is_not_null()
+
+
+def highly_cited_counts(rows: pl.LazyFrame, records: pl.LazyFrame, method: str) -> pl.LazyFrame:
+    esi = _basis_esi(method)
+    return (
+        rows.filter(pl.col("participated"))
+        .select("dataset", "record_id", "focal", "year")
+        .join(records.select("record_id", "highly_cited"), on="record_id", how="left")
+        .group_by("dataset", "focal", "year")
+        .agg(
+            papers=pl.len().cast(pl.Int64),
+            basis_esi=esi.sum().cast(pl.Int64),
+            basis_top_percent=(~esi).sum().cast(pl.Int64),
+        )
     )
+
+
+def highly_cited_papers(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """The highly cited papers of ``rows`` (class rows of the papers judged highly cited, by
+    :func:`class_rows`) and how many the focal country led (the pair: X led), by year."""
     led = (
         pl.when(pl.col("scope") == "pair")
         .then(pl.col("category") == "x_led")
         .otherwise(pl.col("led_by") == pl.col("focal"))
     )
+    return (
+        rows.filter(pl.col("participated"))
+        .group_by("dataset", "focal", "year")
+        .agg(hcp=pl.len().cast(pl.Int64), hcp_led=led.fill_null(False).sum().cast(pl.Int64))
+    )
+
+
+def highly_cited(
+    counts: pl.LazyFrame,
+    papers: pl.LazyFrame,
+    periods: Sequence[Mapping[str, object]],
+    top_percent: float,
+) -> pl.LazyFrame:
+    """Highly cited papers of each focal country (and pair): count, rate, and how many and
+    what share of them the focal country led (for the pair: X-led); which basis was used.
+    ``papers``: :func:`highly_cited_papers`."""
+    group = ["dataset", "focal", _S]
+    judged = _summed(papers, ["dataset", "focal"], periods)
     frame = (
-        base.group_by("dataset", "focal", _S)
-        .agg(
-            papers=pl.len().cast(pl.Int64),
-            hcp=pl.col("hcp").sum().cast(pl.Int64),
-            hcp_led=(pl.col("hcp") & led).sum().cast(pl.Int64),
-            basis_esi=(pl.col("hcp_basis") == "esi").sum().cast(pl.Int64),
-            basis_top_percent=(pl.col("hcp_basis") == "top_percent").sum().cast(pl.Int64),
-        )
+        _summed(counts, ["dataset", "focal"], periods)
+        .join(judged, on=group, how="left")
+        .with_columns(pl.col("hcp", "hcp_led").fill_null(0))
         .with_columns(
             hcp_rate=_share("hcp", "papers"),
             hcp_led_share=_share("hcp_led", "hcp"),
@@ -559,13 +732,43 @@ def highly_cited(slices: Slices, flags: pl.LazyFrame, top_percent: float) -> pl.
             ),
         )
     )
-    return _labelled(frame, slices.periods)
+    return _labelled(frame, periods)
+
+
+def _dataset_years(membership: pl.LazyFrame, records: pl.LazyFrame) -> pl.LazyFrame:
+    return membership.join(records.select("record_id", "year"), on="record_id").filter(
+        pl.col("year").is_not_null()
+    )
+
+
+def funders_counts(
+    funding: pl.LazyFrame, records: pl.LazyFrame, membership: pl.LazyFrame
+) -> pl.LazyFrame:
+    base = _dataset_years(membership, records)
+    totals = base.group_by("dataset", "year").agg(
+        funder_id=pl.lit(None, pl.String),
+        funder_name=pl.lit(None, pl.String),
+        funder_country=pl.lit(None, pl.String),
+        records=pl.len().cast(pl.Int64),
+    )
+    matched = funding.filter(pl.col("funder_id").is_not_null()).select(
+        "record_id", "funder_id", "funder_name", "funder_country"
+    )
+    # A funder has one name and country in the registry: the smallest is that one.
+    by_funder = (
+        base.join(matched, on="record_id")
+        .group_by("dataset", "year", "funder_id")
+        .agg(
+            pl.col("funder_name").min(),
+            pl.col("funder_country").min(),
+            records=pl.col("record_id").n_unique().cast(pl.Int64),
+        )
+    )
+    return pl.concat([totals, by_funder], how="vertical")
 
 
 def funders(
-    funding: pl.LazyFrame,
-    records: pl.LazyFrame,
-    membership: pl.LazyFrame,
+    counts: pl.LazyFrame,
     periods: Sequence[Mapping[str, object]],
     top_n: int,
     yearly: bool = True,
@@ -573,36 +776,26 @@ def funders(
     """Top N normalised funders of each dataset: records acknowledging them and their share of
     the dataset's records (funders not matched to the registry are not ranked; see the review
     queue); per year too unless not ``yearly``."""
-    matched = funding.filter(pl.col("funder_id").is_not_null()).select(
-        "record_id", "funder_id", "funder_name", "funder_country"
+    group = ["dataset", _S]
+    summed = _summed(
+        counts,
+        ["dataset", "funder_id"],
+        periods,
+        yearly=yearly,
+        names=("funder_name", "funder_country"),
     )
-    base = _sliced(
-        membership.join(records.select("record_id", "year"), on="record_id"), periods, yearly=yearly
+    rows = _with_totals(summed, group, "funder_id", "dataset_records").with_columns(
+        share=_share("records", "dataset_records")
     )
-    totals = base.group_by("dataset", _S).agg(dataset_records=pl.len().cast(pl.Int64))
-    rows = (
-        base.join(matched, on="record_id")
-        .group_by("dataset", _S, "funder_id")
-        .agg(
-            pl.col("funder_name").first(),
-            pl.col("funder_country").first(),
-            records=pl.col("record_id").n_unique().cast(pl.Int64),
-        )
-        .join(totals, on=["dataset", _S])
-        .with_columns(share=_share("records", "dataset_records"))
-    )
-    return _labelled(_ranked(rows, ["dataset", _S], "funder_id", "full", top_n), periods)
+    return _labelled(_ranked(rows, group, "funder_id", "full", top_n), periods)
 
 
-def funding_sources(
+def funding_sources_counts(
     funding: pl.LazyFrame,
     records: pl.LazyFrame,
     membership: pl.LazyFrame,
-    periods: Sequence[Mapping[str, object]],
     focal: Sequence[str],
 ) -> pl.LazyFrame:
-    """Records funded by X's agencies, by Y's, by both (jointly), by others only, and unfunded
-    (no funding acknowledged). A funder not matched to the registry counts as 'other'."""
     x = focal[0]
     y = focal[1] if len(focal) == 2 else None
     per_record = funding.group_by("record_id").agg(
@@ -611,7 +804,7 @@ def funding_sources(
         unmatched=pl.col("funder_id").is_null().any(),
     )
     base = (
-        membership.join(records.select("record_id", "year"), on="record_id")
+        _dataset_years(membership, records)
         .join(per_record, on="record_id", how="left")
         .with_columns(
             funded=pl.col("by_x").is_not_null(),
@@ -621,29 +814,34 @@ def funding_sources(
         )
     )
     bx, by = pl.col("by_x"), pl.col("by_y")
-    frame = (
-        _sliced(base, periods)
-        .group_by("dataset", _S)
-        .agg(
-            records=pl.len().cast(pl.Int64),
-            funded=pl.col("funded").sum().cast(pl.Int64),
-            by_x=bx.sum().cast(pl.Int64),
-            by_y=by.sum().cast(pl.Int64),
-            by_both=(bx & by).sum().cast(pl.Int64),
-            by_x_only=(bx & ~by).sum().cast(pl.Int64),
-            by_y_only=(by & ~bx).sum().cast(pl.Int64),
-            by_others_only=(pl.col("funded") & ~bx & ~by).sum().cast(pl.Int64),
-            unfunded=(~pl.col("funded")).sum().cast(pl.Int64),
-            with_unmatched_funder=pl.col("unmatched").sum().cast(pl.Int64),
-        )
-        .with_columns(
-            x=pl.lit(x),
-            y=pl.lit(y, pl.String),
-            **{
-                f"{name}_share": _share(name, "records")
-                for name in ("funded", "by_x", "by_y", "by_both", "by_others_only", "unfunded")
-            },
-        )
+    return base.group_by("dataset", "year").agg(
+        records=pl.len().cast(pl.Int64),
+        funded=pl.col("funded").sum().cast(pl.Int64),
+        by_x=bx.sum().cast(pl.Int64),
+        by_y=by.sum().cast(pl.Int64),
+        by_both=(bx & by).sum().cast(pl.Int64),
+        by_x_only=(bx & ~by).sum().cast(pl.Int64),
+        by_y_only=(by & ~bx).sum().cast(pl.Int64),
+        by_others_only=(pl.col("funded") & ~bx & ~by).sum().cast(pl.Int64),
+        unfunded=(~pl.col("funded")).sum().cast(pl.Int64),
+        with_unmatched_funder=pl.col("unmatched").sum().cast(pl.Int64),
+    )
+
+
+def funding_sources(
+    counts: pl.LazyFrame, periods: Sequence[Mapping[str, object]], focal: Sequence[str]
+) -> pl.LazyFrame:
+    """Records funded by X's agencies, by Y's, by both (jointly), by others only, and unfunded
+    (no funding acknowledged). A funder not matched to the registry counts as 'other'."""
+    x = focal[0]
+    y = focal[1] if len(focal) == 2 else None
+    frame = _summed(counts, ["dataset"], periods).with_columns(
+        x=pl.lit(x),
+        y=pl.lit(y, pl.String),
+        **{
+            f"{name}_share": _share(name, "records")
+            for name in ("funded", "by_x", "by_y", "by_both", "by_others_only", "unfunded")
+        },
     )
     if y is None:
         frame = frame.with_columns(
@@ -653,42 +851,73 @@ def funding_sources(
     return _labelled(frame, periods)
 
 
-def lead_rules(
+_RULE_PAIRS = (
+    "first_author_vs_reprint",
+    "first_author_vs_first_address",
+    "first_address_vs_reprint",
+)
+
+
+def lead_rules_counts(
     classes: pl.LazyFrame,
     disagreements: pl.LazyFrame,
     membership: pl.LazyFrame,
-    periods: Sequence[Mapping[str, object]],
     focal: Sequence[str],
 ) -> pl.LazyFrame:
-    """How often the lead rules disagree on the lead country and how often the configured rule
-    fell back, per dataset: the quality note behind every X-led count."""
     profile = (
         classes.filter(pl.col("focal") == focal[0])  # one row per record
         .select("record_id", "year", "address_source", "has_links", "lead_fallback")
-        .join(
-            disagreements.select(
-                "record_id",
-                "first_author_vs_reprint",
-                "first_author_vs_first_address",
-                "first_address_vs_reprint",
-            ),
-            on="record_id",
-            how="left",
-        )
+        .join(disagreements.select("record_id", *_RULE_PAIRS), on="record_id", how="left")
     )
-    base = membership.join(profile, on="record_id")
-    flags = ("first_author_vs_reprint", "first_author_vs_first_address", "first_address_vs_reprint")
-    frame = (
-        _sliced(base, periods)
-        .group_by("dataset", _S)
+    return (
+        membership.join(profile, on="record_id")
+        .filter(pl.col("year").is_not_null())
+        .group_by("dataset", "year")
         .agg(
             records=pl.len().cast(pl.Int64),
             no_address=(pl.col("address_source") == "none").sum().cast(pl.Int64),
             reprint_only=(pl.col("address_source") == "reprint").sum().cast(pl.Int64),
             with_author_links=pl.col("has_links").sum().cast(pl.Int64),
             lead_fallback=pl.col("lead_fallback").sum().cast(pl.Int64),
-            **{f"{flag}": pl.col(flag).fill_null(False).sum().cast(pl.Int64) for flag in flags},
+            **{pair: pl.col(pair).fill_null(False).sum().cast(pl.Int64) for pair in _RULE_PAIRS},
         )
-        .with_columns(lead_fallback_share=_share("lead_fallback", "records"))
+    )
+
+
+def lead_rules(counts: pl.LazyFrame, periods: Sequence[Mapping[str, object]]) -> pl.LazyFrame:
+    """How often the lead rules disagree on the lead country and how often the configured rule
+    fell back, per dataset: the quality note behind every X-led count."""
+    frame = _summed(counts, ["dataset"], periods).with_columns(
+        lead_fallback_share=_share("lead_fallback", "records")
     )
     return _labelled(frame, periods)
+
+
+def finish(
+    counts: Mapping[str, pl.LazyFrame],
+    highly_cited_rows: pl.LazyFrame,
+    periods: Sequence[Mapping[str, object]],
+    focal: Sequence[str],
+    settings: Mapping[str, object],
+) -> dict[str, pl.LazyFrame]:
+    """Every indicator but citing_countries_by_cited from the ``counts`` (the partial counts
+    of every shard, concatenated) and the class rows of the papers judged highly cited.
+    ``settings``: counting, top_n, field_dataset, top_percent (as compute_indicators')."""
+    counting, top_n = str(settings["counting"]), int(settings["top_n"])  # type: ignore[call-overload]
+    return {
+        "outputs": outputs(counts["outputs"], periods, str(settings["field_dataset"]) or None),
+        "collaboration": collaboration(counts["collaboration"], periods),
+        "pair_leads": pair_leads(counts["pair_leads"], periods),
+        "collaboration_types": collaboration_types(counts["collaboration_types"], periods),
+        "partners": partners(counts["partners"], periods, top_n, counting),
+        "citing_countries": citing_countries(counts["citing_countries"], periods, top_n, counting),
+        "highly_cited": highly_cited(
+            counts["highly_cited"],
+            highly_cited_papers(highly_cited_rows),
+            periods,
+            float(settings["top_percent"]),  # type: ignore[arg-type]
+        ),
+        "funders": funders(counts["funders"], periods, top_n),
+        "funding_sources": funding_sources(counts["funding_sources"], periods, focal),
+        "lead_rules": lead_rules(counts["lead_rules"], periods),
+    }

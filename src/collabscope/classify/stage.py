@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 
@@ -26,14 +27,24 @@ from collabscope.classify.papers import (
 from collabscope.classify.record_index import RecordIndex
 from collabscope.errors import UserInputError
 from collabscope.parts import (
+    Memberships,
+    PartStore,
     fill_stores,
     keep_whole,
     library_code,
     settings_digest,
     stage_stores,
+    tally_shards,
     write_outputs,
 )
-from collabscope.tableio import parts_of, scan_table, write_table, write_table_csv
+from collabscope.tableio import (
+    PARTS_SUFFIX,
+    Parts,
+    parts_of,
+    scan_table,
+    write_table,
+    write_table_csv,
+)
 
 log = logging.getLogger(__name__)
 # The columns of paper_classes the indicators read (not the country lists, which are costly).
@@ -76,9 +87,9 @@ class Works:
     not on strings). Without the merge tables (``paths`` None), or when every record is its own
     work (a single source), every view is its table and nothing is joined."""
 
-    def __init__(self, paths: Mapping[str, str | Path] | None, index: RecordIndex) -> None:
+    def __init__(self, paths: Mapping[str, str | Path] | None, index: RecordIndex | None) -> None:
         self.merged = False
-        if paths is None:
+        if paths is None or index is None:
             return
         record_works = scan_table(paths["record_works"], schemas.RECORD_WORKS)
         if not wk.has_merged(record_works):
@@ -271,12 +282,333 @@ def _check_datasets(settings: Mapping[str, Any], configured: set[str]) -> None:
             )
 
 
+def _shard_sources(tables: Mapping[str, str | Path]) -> list[tuple[Parts, schemas.Table]] | None:
+    """The per-shard parts the indicators count, when the tables are held as parts of the same
+    parse shards with every record its own work; else None (the corpus is counted whole)."""
+    if not str(tables["records"]).endswith(PARTS_SUFFIX) or _merged(
+        tables if "record_works" in tables else None
+    ):
+        return None
+    sources = [
+        (parts_of(tables[name], table), table)
+        for name, table in (
+            ("paper_classes", schemas.PAPER_CLASSES),
+            ("country_credit", schemas.COUNTRY_CREDIT),
+            ("lead_disagreements", schemas.LEAD_DISAGREEMENTS),
+            ("records", schemas.RECORDS),
+            ("funding", schemas.FUNDING_NORMALISED),
+        )
+    ]
+    shards = [[shard for shard, _ in parts.files] for parts, _ in sources]
+    return sources if shards[1:] == shards[:-1] else None
+
+
+def _shard_frames(kept: list[pl.LazyFrame]) -> ind.Frames:
+    """A shard's frames (tally_shards' order: the sources of _shard_sources, then the
+    memberships) with the columns the indicators read."""
+    classes, credit, disagreements, records, funding, membership = kept
+    return ind.Frames(
+        classes.select(*INDICATOR_CLASS_COLUMNS),
+        credit.select("record_id", "country", "credit_fractional"),
+        disagreements,
+        records.select("record_id", "year", "highly_cited"),
+        funding.select("record_id", "funder_id", "funder_name", "funder_country"),
+        membership,
+    )
+
+
+def _tallied_counts(
+    tables: Mapping[str, str | Path],
+    sources: list[tuple[Parts, schemas.Table]],
+    scope: ind.Scope,
+    store: str | Path | None,
+) -> dict[str, pl.LazyFrame]:
+    """Every shard's partial counts, each kept in ``store`` (a new export file counts its shard
+    only), concatenated in shard order."""
+    names = list(schemas.INDICATOR_PARTIAL_BY_NAME)
+    settings = settings_digest({"scope": scope._asdict(), "code": _CLASSIFY_CODE})
+    members = Memberships.of(sources[3][0], tables["dataset_records"])
+    with tempfile.TemporaryDirectory(prefix="collabscope-indicators-") as scratch:
+        folder = Path(store if store is not None else scratch)
+        stores = [
+            PartStore(folder / name, schemas.INDICATOR_PARTIAL_BY_NAME[name]) for name in names
+        ]
+
+        def tally(kept: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+            counts = ind.partial_counts(_shard_frames(kept), scope)
+            return [counts[name] for name in names]
+
+        frames, computed = tally_shards(stores, sources, settings, tally, members)
+        log.info("partial counts of %d of %d shards computed", computed, len(sources[0][0].files))
+        # Read now: the temporary store goes on exit.
+        return {name: frame.collect().lazy() for name, frame in zip(names, frames, strict=True)}
+
+
+def _shard_sources(tables: Mapping[str, str | Path]) -> list[tuple[Parts, schemas.Table]] | None:
+    """The per-shard parts the indicators count, when the tables are held as parts of the same
+    parse shards and every record is its own work; else None (the corpus is counted at once)."""
+    if not str(tables["records"]).endswith(PARTS_SUFFIX) or _merged(
+        tables if "record_works" in tables else None
+    ):
+        return None
+    sources = [
+        (parts_of(tables[name], table), table)
+        for name, table in (
+            ("paper_classes", schemas.PAPER_CLASSES),
+            ("country_credit", schemas.COUNTRY_CREDIT),
+            ("lead_disagreements", schemas.LEAD_DISAGREEMENTS),
+            ("records", schemas.RECORDS),
+            ("funding", schemas.FUNDING_NORMALISED),
+        )
+    ]
+    shards = [[shard for shard, _ in parts.files] for parts, _ in sources]
+    return sources if shards[1:] == shards[:-1] else None
+
+
+def _shard_frames(kept: list[pl.LazyFrame]) -> ind.Frames:
+    """A shard's frames (in tally_shards' order: the sources of _shard_sources, then the
+    memberships) with the columns the indicators read."""
+    classes, credit, disagreements, records, funding, membership = kept
+    return ind.Frames(
+        classes.select(*INDICATOR_CLASS_COLUMNS),
+        credit.select("record_id", "country", "credit_fractional"),
+        disagreements,
+        records.select("record_id", "year", "highly_cited"),
+        funding.select("record_id", "funder_id", "funder_name", "funder_country"),
+        membership,
+    )
+
+
+def _tallied_counts(
+    tables: Mapping[str, str | Path],
+    sources: list[tuple[Parts, schemas.Table]],
+    scope: ind.Scope,
+    store: str | Path | None,
+) -> dict[str, pl.LazyFrame]:
+    """Every shard's partial counts, each kept in ``store`` (a new export file counts its shard
+    only), concatenated in shard order."""
+    names = list(schemas.INDICATOR_PARTIAL_BY_NAME)
+    settings = settings_digest({"scope": scope._asdict(), "code": _CLASSIFY_CODE})
+    members = Memberships.of(sources[3][0], tables["dataset_records"])
+    with tempfile.TemporaryDirectory(prefix="collabscope-indicators-") as scratch:
+        folder = Path(store if store is not None else scratch)
+        stores = [
+            PartStore(folder / name, schemas.INDICATOR_PARTIAL_BY_NAME[name]) for name in names
+        ]
+
+        def tally(kept: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+            counts = ind.partial_counts(_shard_frames(kept), scope)
+            return [counts[name] for name in names]
+
+        frames, computed = tally_shards(stores, sources, settings, tally, members)
+        log.info("partial counts of %d of %d shards computed", computed, len(sources[0][0].files))
+        # Read now: a temporary store is removed on exit.
+        return {name: frame.collect().lazy() for name, frame in zip(names, frames, strict=True)}
+
+
+class _Counted(NamedTuple):
+    """What compute_indicators counted, with record ids as one pass keeps them (the record
+    index's integers over the whole corpus, the ids themselves by shard): the partial counts
+    (concatenated), the highly cited flags of every record, the class rows, country credit and
+    memberships (views by work when works are merged), and the citation links (record ids)."""
+
+    partial: dict[str, pl.LazyFrame]
+    flags: pl.DataFrame
+    classes: pl.LazyFrame
+    credit: pl.LazyFrame
+    membership: pl.LazyFrame
+    links: pl.DataFrame
+    encode: Callable[[pl.LazyFrame | pl.DataFrame, str], pl.LazyFrame]
+    decode: Callable[[pl.DataFrame, str], pl.DataFrame]
+
+
+def _as_is(frame: pl.LazyFrame | pl.DataFrame, column: str = "record_id") -> pl.LazyFrame:
+    return frame.lazy()
+
+
+def _same(frame: pl.DataFrame, column: str = "record_id") -> pl.DataFrame:
+    return frame
+
+
+def _citation_links(
+    tables: Mapping[str, str | Path],
+    citing: Mapping[str, str],
+    view: Works,
+    membership: pl.LazyFrame,
+    records: pl.LazyFrame,
+    encode: Callable[[pl.LazyFrame | pl.DataFrame, str], pl.LazyFrame],
+    decode: Callable[[pl.DataFrame, str], pl.DataFrame],
+) -> pl.DataFrame:
+    """The citation links of the citing datasets' records (record ids); none without citing
+    datasets, and then the references, first authors and keys (seconds at two million
+    records) are not read."""
+    if not citing:
+        return schemas.CITATION_LINKS.empty()
+    # The references of the citing works' records only, read through a filter (not a semi
+    # join): it skips the row groups of the sorted table without them. It is the largest table.
+    citing_ids = view.records_of(
+        membership.filter(pl.col("dataset").is_in(list(citing))).select("record_id")
+    )
+    references = view.table(
+        encode(
+            scan_table(tables["references"], schemas.REFERENCES)
+            .select("record_id", "ref_pos", "doi", "link_key")
+            .filter(
+                pl.col("record_id").is_in(
+                    decode(citing_ids.collect(), "record_id")["record_id"].implode()
+                )
+            ),
+            "record_id",
+        ),
+        "references",
+    )
+    first_authors = encode(
+        scan_table(tables["authorships"], schemas.AUTHORSHIPS)
+        .filter(pl.col("position") == 1)
+        .select("record_id", "position", "name"),
+        "record_id",
+    )
+    # A reference matching any record of a work (its DOI, or its own first author's key) links
+    # to the work: the keys of every record of the cited datasets' works (by record, the
+    # records' own). Keys are costly (regular expressions on names): only those records.
+    cited_ids = view.records_of(
+        membership.filter(pl.col("dataset").is_in(list(citing.values()))).select("record_id")
+    )
+    keys = view.link_keys(
+        encode(
+            scan_table(tables["records"], schemas.RECORDS).select(
+                "record_id", "doi", "year", "volume", "start_page", "article_number"
+            ),
+            "record_id",
+        ).join(cited_ids, on="record_id", how="semi"),
+        first_authors,
+    )
+    links = ind.citation_links(
+        references,
+        records,
+        view.table(first_authors, "authorships"),
+        membership,
+        citing,
+        keys=keys,
+    ).collect()
+    return decode(decode(links, "record_id"), "cited_record_id")
+
+
+_LINK_RECORD_COLUMNS = ("doi", "volume", "start_page", "article_number")
+
+
+def _whole_corpus(
+    tables: Mapping[str, str | Path], scope: ind.Scope, settings: Mapping[str, Any]
+) -> _Counted:
+    """The partial counts of the whole corpus at once (by work when works are merged), with
+    record ids as the record index's integers."""
+    index = _record_index(scan_table(tables["records"], schemas.RECORDS))
+    encode, decode = index.encode, index.decode
+    view = Works(tables if "record_works" in tables else None, index)
+    membership = (
+        view.membership(encode(scan_table(tables["dataset_records"], schemas.DATASET_RECORDS)))
+        .collect()
+        .lazy()
+    )
+    records = (
+        view.records(
+            encode(
+                scan_table(tables["records"], schemas.RECORDS).select(
+                    "record_id",
+                    "year",
+                    "times_cited",
+                    "highly_cited",
+                    "subject_categories",
+                    *(_LINK_RECORD_COLUMNS if scope.citing else ()),
+                )
+            )
+        )
+        .collect()
+        .lazy()
+    )
+    classes = encode(
+        scan_table(tables["paper_classes"], schemas.PAPER_CLASSES).select(*INDICATOR_CLASS_COLUMNS)
+    )
+    credit = encode(
+        scan_table(tables["country_credit"], schemas.COUNTRY_CREDIT).select(
+            "record_id", "country", "credit_fractional"
+        )
+    )
+    funding = view.table(
+        encode(
+            scan_table(tables["funding"], schemas.FUNDING_NORMALISED).select(
+                "record_id", "funder_id", "funder_name", "funder_country"
+            )
+        ),
+        "funding",
+    )
+    frames = ind.Frames(
+        classes,
+        credit,
+        encode(scan_table(tables["lead_disagreements"], schemas.LEAD_DISAGREEMENTS)),
+        records,
+        funding,
+        membership,
+    )
+    partial = {name: frame.lazy() for name, frame in ind.partial_counts(frames, scope).items()}
+    links = _citation_links(
+        tables, dict(settings["citing"]), view, membership, records, encode, decode
+    )
+    flags = _flags(records, membership, scope, settings)
+    return _Counted(partial, flags, classes, credit, membership, links, encode, decode)
+
+
+def _flags(
+    records: pl.LazyFrame,
+    membership: pl.LazyFrame,
+    scope: ind.Scope,
+    settings: Mapping[str, Any],
+) -> pl.DataFrame:
+    reference = list(settings["reference_datasets"]) or list(scope.corpus)
+    return ind.highly_cited_flags(
+        records, membership, reference, scope.hcp_method, float(settings["top_percent"])
+    ).collect()
+
+
+def _by_shard(
+    tables: Mapping[str, str | Path],
+    sources: list[tuple[Parts, schemas.Table]],
+    scope: ind.Scope,
+    settings: Mapping[str, Any],
+    store: str | Path | None,
+) -> _Counted:
+    """Each shard's partial counts (kept in ``store``), and the highly cited flags and the
+    citation links over the corpus; record ids as they are."""
+    partial = _tallied_counts(tables, sources, scope, store)
+    membership = scan_table(tables["dataset_records"], schemas.DATASET_RECORDS)
+    records = scan_table(tables["records"], schemas.RECORDS).select(
+        "record_id",
+        "year",
+        "times_cited",
+        "highly_cited",
+        "subject_categories",
+        *(_LINK_RECORD_COLUMNS if scope.citing else ()),
+    )
+    citing = dict(settings["citing"])
+    view = Works(None, None)  # every record is its own work
+    links = _citation_links(tables, citing, view, membership, records, _as_is, _same)
+    classes = scan_table(tables["paper_classes"], schemas.PAPER_CLASSES).select(
+        *INDICATOR_CLASS_COLUMNS
+    )
+    credit = scan_table(tables["country_credit"], schemas.COUNTRY_CREDIT).select(
+        "record_id", "country", "credit_fractional"
+    )
+    flags = _flags(records, membership, scope, settings)
+    return _Counted(partial, flags, classes, credit, membership, links, _as_is, _same)
+
+
 def compute_indicators(
     tables: Mapping[str, str | Path],
     focal: Sequence[str],
     periods: Sequence[Mapping[str, Any]],
     settings: Mapping[str, Any],
     outputs: Mapping[str, str | Path],
+    store: str | Path | None = None,
 ) -> dict[str, int]:
     """Every indicator as Parquet and CSV (``outputs[name]`` and ``outputs[name + '_csv']``)
     and the citation links table; return rows per indicator.
@@ -284,6 +616,12 @@ def compute_indicators(
     Counted by work when ``tables`` has the merge tables ``record_works`` and ``work_fields``
     (:mod:`collabscope.classify.works`): dataset membership, records, funding, references and
     the cited-record keys are work-level views; otherwise by record.
+
+    The indicators are sums of partial counts by year (:mod:`collabscope.classify.indicators`).
+    When the tables are parts of parse shards and every record is its own work, each shard's
+    are kept in ``store`` (None: a temporary folder), so that a new export file counts its
+    shard only; the papers judged highly cited (the top per cent is the corpus's) and the
+    citation links are found over the corpus. Otherwise the corpus is counted at once.
 
     ``settings``: counting (full|fractional, how top-N lists are ranked), top_n, citing
     ({citing dataset: cited dataset}), field_dataset ('' for none), hcp_method
@@ -296,163 +634,45 @@ def compute_indicators(
     _check_datasets(settings, configured)
     citing = dict(settings["citing"])
     corpus = sorted(configured - set(citing))
-    counting, top_n = settings["counting"], int(settings["top_n"])
-    index = _record_index(scan_table(tables["records"], schemas.RECORDS))
-    view = Works(tables if "record_works" in tables else None, index)
-    membership = (
-        view.membership(
-            _by_index(scan_table(tables["dataset_records"], schemas.DATASET_RECORDS), index)
-        )
-        .collect()
-        .lazy()
+    scope = ind.Scope(corpus, sorted(citing), list(focal), str(settings["hcp_method"]))
+    sources = _shard_sources(tables)
+    counted = (
+        _whole_corpus(tables, scope, settings)
+        if sources is None
+        else _by_shard(tables, sources, scope, settings, store)
     )
-    corpus_members = membership.filter(pl.col("dataset").is_in(corpus))
-    records = (
-        view.records(
-            _by_index(
-                scan_table(tables["records"], schemas.RECORDS).select(
-                    "record_id",
-                    "year",
-                    "times_cited",
-                    "highly_cited",
-                    "subject_categories",
-                    "doi",
-                    "volume",
-                    "start_page",
-                    "article_number",
-                ),
-                index,
-            )
-        )
-        .collect()
-        .lazy()
-    )
-    classes = (
-        _by_index(
-            scan_table(tables["paper_classes"], schemas.PAPER_CLASSES).select(
-                *INDICATOR_CLASS_COLUMNS
-            ),
-            index,
-        )
-        .collect()
-        .lazy()
-    )
-    credit = (
-        _by_index(scan_table(tables["country_credit"], schemas.COUNTRY_CREDIT), index)
-        .collect()
-        .lazy()
-    )
-    disagreements = _by_index(
-        scan_table(tables["lead_disagreements"], schemas.LEAD_DISAGREEMENTS), index
-    )
-    funding = view.table(
-        _by_index(
-            scan_table(tables["funding"], schemas.FUNDING_NORMALISED).select(
-                "record_id", "funder_id", "funder_name", "funder_country"
-            ),
-            index,
-        ),
-        "funding",
-    )
-    # No citing dataset (a study without citing-country indicators): no link to look for, and
-    # the references, first authors and keys (seconds at two million records) are not read.
-    links = schemas.CITATION_LINKS.empty()
-    if citing:
-        # The references of the citing works' records only, read through a filter (not a semi
-        # join): it skips the row groups of the sorted table without them. It is the largest table.
-        citing_ids = view.records_of(
-            membership.filter(pl.col("dataset").is_in(list(citing))).select("record_id")
-        )
-        references = view.table(
-            _by_index(
-                scan_table(tables["references"], schemas.REFERENCES)
-                .select("record_id", "ref_pos", "doi", "link_key")
-                .filter(
-                    pl.col("record_id").is_in(
-                        index.decode(citing_ids.collect())["record_id"].implode()
-                    )
-                ),
-                index,
-            ),
-            "references",
-        )
-        first_authors = _by_index(
-            scan_table(tables["authorships"], schemas.AUTHORSHIPS)
-            .filter(pl.col("position") == 1)
-            .select("record_id", "position", "name"),
-            index,
-        )
-        # A reference matching any record of a work (its DOI, or its own first author's key) links
-        # to the work: the keys of every record of the cited datasets' works (by record, the
-        # records' own). Keys are costly (regular expressions on names): only those records.
-        cited_ids = view.records_of(
-            membership.filter(pl.col("dataset").is_in(list(citing.values()))).select("record_id")
-        )
-        keys = view.link_keys(
-            _by_index(
-                scan_table(tables["records"], schemas.RECORDS).select(
-                    "record_id", "doi", "year", "volume", "start_page", "article_number"
-                ),
-                index,
-            ).join(cited_ids, on="record_id", how="semi"),
-            first_authors,
-        )
-        links = ind.citation_links(
-            references,
-            records,
-            view.table(first_authors, "authorships"),
-            membership,
-            citing,
-            keys=keys,
-        ).collect()
-        links = _by_id(_by_id(links, index), index, "cited_record_id")
-    write_table(links, schemas.CITATION_LINKS, outputs["citation_links"])
-    reference = list(settings["reference_datasets"]) or corpus
-    flags = (
-        ind.highly_cited_flags(
-            records, membership, reference, settings["hcp_method"], float(settings["top_percent"])
-        )
-        .collect()
-        .lazy()
-    )
+    flagged = counted.flags.filter(pl.col("hcp")).select("record_id", "hcp_basis")
     # The report lists these works: it reads them here rather than judging them again.
-    highly_cited = flags.filter(pl.col("hcp")).select("record_id", "hcp_basis").collect()
     write_table(
-        _by_id(highly_cited, index), schemas.HIGHLY_CITED_WORKS, outputs["highly_cited_works"]
+        counted.decode(flagged, "record_id"),
+        schemas.HIGHLY_CITED_WORKS,
+        outputs["highly_cited_works"],
     )
-    # The classes of each corpus dataset's records, sliced once: most indicators aggregate it.
-    slices = ind.class_slices(classes, corpus_members, periods)
-    field = settings["field_dataset"] or None
-    frames = {
-        "outputs": ind.outputs(slices, field),
-        "collaboration": ind.collaboration(slices),
-        "pair_leads": ind.pair_leads(slices),
-        "collaboration_types": ind.collaboration_types(slices, focal),
-        "partners": ind.partners(slices, credit, top_n, counting),
-        "citing_countries": ind.citing_countries(
-            credit, records, membership, sorted(citing), periods, top_n, counting
-        ),
-        "citing_countries_by_cited": ind.citing_countries_by_cited(
-            _by_index(_by_index(links.lazy(), index), index, "cited_record_id"),
-            classes,
-            credit,
-            periods,
-            top_n,
-            counting,
-            focal,
-        ),
-        "highly_cited": ind.highly_cited(slices, flags, float(settings["top_percent"])),
-        "funders": ind.funders(funding, records, membership, periods, top_n),
-        "funding_sources": ind.funding_sources(funding, records, membership, periods, focal),
-        "lead_rules": ind.lead_rules(classes, disagreements, membership, periods, focal),
-    }
-    # One at a time: collected together, every indicator's slices were in memory at once.
-    rows = {"citation_links": links.height, "highly_cited_works": highly_cited.height}
-    for name, lazy in frames.items():
-        frame = lazy.collect()
-        table = schemas.INDICATOR_BY_NAME[name]
-        write_table(frame, table, outputs[name])
-        write_table_csv(frame, table, outputs[f"{name}_csv"])
-        rows[name] = frame.height
+    is_flagged = pl.col("record_id").is_in(flagged["record_id"].implode())
+    highly_cited_rows = ind.class_rows(
+        counted.classes.filter(is_flagged),
+        counted.membership.filter(pl.col("dataset").is_in(corpus)),
+    )
+    frames = ind.finish(counted.partial, highly_cited_rows, periods, focal, settings)
+    links = counted.links
+    write_table(links, schemas.CITATION_LINKS, outputs["citation_links"])
+    # The cited papers' classes and the citing records' credit only (none without links).
+    cited = counted.encode(counted.encode(links, "record_id"), "cited_record_id").collect()
+    frames["citing_countries_by_cited"] = ind.citing_countries_by_cited(
+        cited.lazy(),
+        counted.classes.filter(pl.col("record_id").is_in(cited["cited_record_id"].implode())),
+        counted.credit.filter(pl.col("record_id").is_in(cited["record_id"].implode())),
+        periods,
+        int(settings["top_n"]),
+        settings["counting"],
+        focal,
+    )
+    # One at a time: collected together, every indicator's rows were in memory at once.
+    rows = {"citation_links": links.height, "highly_cited_works": flagged.height}
+    for table in schemas.INDICATORS:
+        frame = frames[table.name].collect()
+        write_table(frame, table, outputs[table.name])
+        write_table_csv(frame, table, outputs[f"{table.name}_csv"])
+        rows[table.name] = frame.height
     log.info("indicators (focal %s, %d periods): rows %s", list(focal), len(periods), rows)
     return rows

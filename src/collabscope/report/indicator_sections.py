@@ -912,13 +912,16 @@ def citing_section(
     if citing and span:
         overall = (
             ind.citing_countries(
-                scan_table(tables["country_credit"], schemas.COUNTRY_CREDIT),
-                scan_table(tables["records"], schemas.RECORDS),
-                scan_table(tables["dataset_records"], schemas.DATASET_RECORDS),
-                sorted(citing),
+                ind.citing_countries_counts(
+                    scan_table(tables["country_credit"], schemas.COUNTRY_CREDIT),
+                    scan_table(tables["records"], schemas.RECORDS),
+                    scan_table(tables["dataset_records"], schemas.DATASET_RECORDS),
+                    sorted(citing),
+                ),
                 span,
                 top_n,
                 counting,
+                yearly=False,
             )
             .filter(pl.col("granularity") == "period")
             .sort("dataset", "rank")
@@ -1160,8 +1163,9 @@ def highly_cited_section(
 
 
 def funding_section(
-    data: Indicators, tables: Mapping[str, str | Path], config: Mapping[str, object]
+    data: Indicators, funders: pl.LazyFrame, config: Mapping[str, object]
 ) -> Section:
+    """``funders``: the funders' partial counts of the corpus by year (report.tallies)."""
     classify = config["classify"]
     assert isinstance(classify, Mapping)
     top_n = int(classify["top_n"])
@@ -1200,18 +1204,7 @@ def funding_section(
         )
     ]
     if span:
-        top = (
-            ind.funders(
-                scan_table(tables["funding"], schemas.FUNDING_NORMALISED),
-                scan_table(tables["records"], schemas.RECORDS),
-                scan_table(tables["dataset_records"], schemas.DATASET_RECORDS),
-                span,
-                top_n,
-                yearly=False,  # the span only: the yearly rows were half the work
-            )
-            .sort("dataset", "rank")
-            .collect()
-        )
+        top = ind.funders(funders, span, top_n, yearly=False).sort("dataset", "rank").collect()
         blocks.append(
             table_block(
                 "funders_top",

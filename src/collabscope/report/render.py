@@ -35,7 +35,7 @@ from collabscope import __version__
 from collabscope.report import indicator_sections, qualitative, sections
 from collabscope.report.changes import changes_sections
 from collabscope.report.model import Column, ReportContext, TableBlock
-from collabscope.report.tallies import load_tallies
+from collabscope.report.tallies import load_tallies, record_tallies
 
 FIGURES = (  # files under figures/, .png and .svg
     "records_per_year",
@@ -199,8 +199,9 @@ def build_context(
     names = sections.country_names(tables["countries"])
     info = sections.study(config, names)
     tallies = load_tallies(tables, None if store is None else Path(store) / "tallies")
+    counted = record_tallies(tables, None if store is None else Path(store) / "records")
     figures = (
-        sections.records_per_year(tables, figures_dir),
+        sections.records_per_year(counted.record_years, figures_dir),
         sections.address_countries(tallies, info, names, figures_dir),
     )
     data = indicator_sections.load(tables, info, names)
@@ -218,7 +219,7 @@ def build_context(
             indicator_sections.partners_section(data),
             indicator_sections.citing_section(data, tables, config),
             indicator_sections.highly_cited_section(data, tables, config),
-            indicator_sections.funding_section(data, tables, config),
+            indicator_sections.funding_section(data, counted.funders, config),
             indicator_sections.lead_section(data, tables),
             indicator_sections.sampling_section(tables),
             *qualitative.sections(tables, config),

@@ -148,19 +148,10 @@ def _works_paragraph(path: str | Path, n_records: int) -> list[str]:
     ]
 
 
-def records_per_year(tables: Mapping[str, str | Path], figures_dir: Path) -> FigureBlock:
-    """Figure: distinct records per publication year in each dataset."""
-    members = scan_table(tables["dataset_records"], schemas.DATASET_RECORDS)
-    years = scan_table(tables["records"], schemas.RECORDS).select("record_id", "year")
-    # Each membership's year, joined once for the counts and for those without a year.
-    member_years = members.join(years, on="record_id", how="left").select("dataset", "year")
-    member_years = member_years.collect().lazy()
-    counts = (
-        member_years.filter(pl.col("year").is_not_null())
-        .group_by("dataset", "year")
-        .agg(records=pl.len().cast(pl.Int64))
-        .collect()
-    )
+def records_per_year(record_years: pl.DataFrame, figures_dir: Path) -> FigureBlock:
+    """Figure: distinct records per publication year in each dataset (``record_years``: the
+    records per dataset and year, report.tallies.record_tallies)."""
+    counts = record_years.filter(pl.col("year").is_not_null()).select("dataset", "year", "records")
     names = sorted(counts["dataset"].unique())
     span = (
         list(range(int(counts["year"].min()), int(counts["year"].max()) + 1))
@@ -179,7 +170,7 @@ def records_per_year(tables: Mapping[str, str | Path], figures_dir: Path) -> Fig
         pl.when(pl.col("year").is_between(first, last)).then(pl.col(name).fill_null(0))
         for name, first, last in spans.select("dataset", "first", "last").iter_rows()
     )
-    no_year = member_years.filter(pl.col("year").is_null()).select(pl.len()).collect().item()
+    no_year = int(record_years.filter(pl.col("year").is_null())["records"].sum())
     series = [(name, wide[name].to_list()) for name in names]
     title = "Records per publication year, by dataset"
     figure = figures.line_chart(title, span, series, "Publication year", "Records")

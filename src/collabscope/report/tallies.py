@@ -1,9 +1,11 @@
-"""The report's counts of addresses and funding entries, added up from per-shard tallies.
+"""The report's counts of the corpus, added up from per-shard tallies.
 
 The audit, the countries of affiliations and the country-policy sections count rows and
-distinct records by a key or two. Those counts add up over parse shards, since a kept record
-lives in one shard: each shard's are kept in the report's store (collabscope.parts.tally_shards),
-so a new export file counts its own shard only instead of the whole corpus again.
+distinct records of the normalised addresses and funding by a key or two; the records-per-year
+figure counts each dataset's records by year, the funders section each funder's records by
+year. Those counts add up over parse shards, since a kept record lives in one shard: each
+shard's are kept in the report's store (collabscope.parts.tally_shards), so a new export file
+counts its own shard only instead of the whole corpus again.
 """
 
 from __future__ import annotations
@@ -11,15 +13,24 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
 from collabscope import schemas
+from collabscope.classify import indicators as ind
 from collabscope.normalise.countries import CountryPolicy
-from collabscope.parts import PartStore, file_digest, library_code, settings_digest, tally_shards
+from collabscope.parts import (
+    Memberships,
+    PartStore,
+    file_digest,
+    library_code,
+    settings_digest,
+    tally_shards,
+)
 from collabscope.tableio import parts_of
 
-_CODE = library_code("report/tallies.py", "normalise/countries.py")
+_CODE = library_code("report/tallies.py", "normalise/countries.py", "classify/indicators.py")
 NO_COUNTRY = "(no country element)"
 # The four country policies (uk_nations, hong_kong_macau_taiwan) the report recounts under.
 POLICIES = tuple((uk, hmt) for uk in ("GBR", "separate") for hmt in ("separate", "fold_into_CHN"))
@@ -122,3 +133,47 @@ def load_tallies(tables: Mapping[str, str | Path], store: str | Path | None) -> 
             .collect()
         )
     return Tallies(summed)
+
+
+class RecordTallies(NamedTuple):
+    """Records per dataset and year (schemas.RECORD_YEARS), and funders' records per dataset
+    and year (the funders' partial counts of classify.indicators), of the whole corpus."""
+
+    record_years: pl.DataFrame
+    funders: pl.LazyFrame
+
+
+def record_tallies(tables: Mapping[str, str | Path], store: str | Path | None) -> RecordTallies:
+    """The records and funders of each dataset by year, each shard's kept in ``store`` (None: a
+    temporary folder). By record (the report's figures count records, not works)."""
+    records = parts_of(tables["records"], schemas.RECORDS)
+    sources = [
+        (records, schemas.RECORDS),
+        (parts_of(tables["funding"], schemas.FUNDING_NORMALISED), schemas.FUNDING_NORMALISED),
+    ]
+
+    def tally(kept: list[pl.LazyFrame]) -> list[pl.DataFrame]:
+        shard_records, funding, membership = kept
+        years = shard_records.select("record_id", "year")
+        per_year = (
+            membership.join(years, on="record_id", how="left")
+            .group_by("dataset", "year")
+            .agg(records=pl.len().cast(pl.Int64))
+        )
+        return [per_year.collect(), ind.funders_counts(funding, years, membership).collect()]
+
+    with tempfile.TemporaryDirectory(prefix="collabscope-report-records-") as scratch:
+        folder = Path(store if store is not None else scratch)
+        stores = [
+            PartStore(folder / "record_years", schemas.RECORD_YEARS),
+            PartStore(folder / "funders", schemas.INDICATOR_PARTIAL_BY_NAME["funders"]),
+        ]
+        (per_year, funders), _ = tally_shards(
+            stores,
+            sources,
+            settings_digest({"code": _CODE}),
+            tally,
+            Memberships.of(records, tables["dataset_records"]),
+        )
+        summed = per_year.group_by("dataset", "year").agg(pl.col("records").sum()).collect()
+        return RecordTallies(summed, funders.collect().lazy())
