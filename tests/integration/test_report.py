@@ -25,7 +25,7 @@ import yaml
 
 from collabscope import schemas
 from collabscope.report import render
-from collabscope.report.model import Column, Section, table_block
+from collabscope.report.model import FIGURES, Column, Section, table_block
 from collabscope.tableio import scan_table, table_path
 from tests.conftest import PROJECT
 from tests.integration import chromium
@@ -38,7 +38,7 @@ REPORT_FILES = [
     "index.html",
     "report.md",
     "tables.xlsx",
-    *(f"figures/{n}.{e}" for n in render.FIGURES for e in ("png", "svg")),
+    *(f"figures/{n}.{e}" for n in FIGURES for e in ("png", "svg")),
 ]
 SCREENSHOTS = PROJECT / "results" / "screenshots"  # kept for a person to look at
 
@@ -356,10 +356,10 @@ def test_example_titles_with_markup_show_as_text(run: Path, tmp_path: Path) -> N
         assert "<script" not in text and "onerror=alert(1)>" not in text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
         assert "&lt;img src=x onerror=alert(1)&gt;" in text
-    assert html.count("<img ") == len(render.FIGURES)  # the figures, nothing else
+    assert html.count("<img ") == len(FIGURES)  # the figures, nothing else
     # The report itself, as the workflow wrote it, holds no script at all.
     real = (run / "results" / "report" / "index.html").read_text(encoding="utf-8")
-    assert "<script" not in real and real.count("<img ") == len(render.FIGURES)
+    assert "<script" not in real and real.count("<img ") == len(FIGURES)
 
 
 # ---------------------------------------------------------------- as a person sees it
@@ -384,7 +384,7 @@ def test_page_loads_in_chromium_with_every_image_and_no_console_message(
     assert state.console == []
     assert state.errors == []
     assert state.scripts == 0
-    assert len(state.images) == len(render.FIGURES)
+    assert len(state.images) == len(FIGURES)
     for image in state.images:
         assert image["complete"] and image["width"] > 300 and image["height"] > 150, image
         assert image["alt"].startswith(("Line chart", "Horizontal bar chart")), image
@@ -405,7 +405,7 @@ def test_titles_with_markup_never_run_in_chromium(run: Path, browser: str, tmp_p
     page = _hostile_page(run, tmp_path)
     state = chromium.load(browser, page)
     assert state.errors == [] and state.console == []  # no alert, no failed <img src=x>
-    assert state.scripts == 0 and len(state.images) == len(render.FIGURES)
+    assert state.scripts == 0 and len(state.images) == len(FIGURES)
     assert SCRIPT_TITLE in state.text and IMG_TITLE in state.text  # shown, as text
 
 

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 import yaml
 
-from collabscope.report import render
+from collabscope.report.model import FIGURES
 from tests.conftest import PROJECT
 from tests.integration import chromium
 from tests.integration.test_report import _html_tables, _number
@@ -78,7 +78,7 @@ def test_real_report_loads_in_chromium(run: Path) -> None:
         pytest.skip("Chromium is not installed: the real-data report was not checked in a browser")
     state = chromium.load(browser, run / "results" / "report" / "index.html")
     assert state.console == [] and state.errors == [] and state.scripts == 0
-    assert len(state.images) == len(render.FIGURES)
+    assert len(state.images) == len(FIGURES)
     assert all(i["complete"] and i["width"] > 300 for i in state.images), state.images
     shots = PROJECT / "results" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from collabscope.config import config_problems, load_schema
-from collabscope.report import render
+from collabscope.report.model import FIGURES
 from collabscope.sharding import shard_of
 from tests.conftest import PROJECT
 from tests.workflow.helpers import (
@@ -251,9 +251,9 @@ def test_editing_the_study_title_reruns_the_report_and_nothing_upstream(tmp_path
     report = tmp_path / "results" / "report"
     assert "<title>One</title>" in (report / "index.html").read_text(encoding="utf-8")
     assert {p.name for p in (report / "figures").iterdir()} == {
-        f"{name}.{ext}" for name in render.FIGURES for ext in ("png", "svg")
+        f"{name}.{ext}" for name in FIGURES for ext in ("png", "svg")
     }
-    assert len(render.FIGURES) == 7  # records, countries and the five trends
+    assert len(FIGURES) == 7  # records, countries and the five trends
     write_config(tmp_path, {"a": {"exports": ["exports/*.txt"]}}, study={"title": "Two"})
     plan = planned_jobs(snakemake(tmp_path, "-n").stdout)
     # The report reruns; nothing upstream does (later stages that print the title may follow).

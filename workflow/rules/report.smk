@@ -2,7 +2,7 @@
 # unrelated config edit (e.g. parse.shards) reruns nothing. Sections from later stages
 # (indicators, sampling) join as more named inputs here and a builder in collabscope.report.
 
-from collabscope.report.render import FIGURES as REPORT_FIGURES
+from collabscope.report.model import FIGURES as REPORT_FIGURES
 
 
 rule render_report:

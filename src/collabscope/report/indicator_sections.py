@@ -56,13 +56,6 @@ LEAD_RULE_WORDS = {
     "first_address": "the first C1 address",
     "reprint": "the reprint (corresponding) address (the first C1 address when there is none)",
 }
-TREND_FIGURES = (
-    "outputs_trend",
-    "world_share_trend",
-    "icp_share_trend",
-    "lead_share_trend",
-    "pair_lead_trend",
-)
 CITED_TOP = 3  # countries named per group in the compact citing-by-cited table
 
 

@@ -15,6 +15,17 @@ from typing import Literal
 
 import polars as pl
 
+# The report's figures, files under figures/ (.png and .svg): the rule lists them as outputs,
+# so they are named here, in a module the Snakefile can import without matplotlib.
+TREND_FIGURES = (
+    "outputs_trend",
+    "world_share_trend",
+    "icp_share_trend",
+    "lead_share_trend",
+    "pair_lead_trend",
+)
+FIGURES = ("records_per_year", "address_countries", *TREND_FIGURES)
+
 ColumnKind = Literal["text", "code", "year", "int", "float", "pct"]
 
 

@@ -8,7 +8,7 @@ How to add a section:
      module of its own under collabscope/report/ (see sections.py, indicator_sections.py).
   3. Add one line to :func:`build_context` (main sections before the appendix ones; a
      Section with ``appendix=True`` goes to the methods appendix); figure file names join
-     :data:`FIGURES` (the rule lists them as outputs).
+     :data:`collabscope.report.model.FIGURES` (the rule lists them as outputs).
   The templates render every block kind generically; a new kind of block needs a macro in
   templates/report.html.j2 and report.md.j2 (see ``tree``), and its data a TableBlock so that
   it gets an Excel sheet. Every table becomes a sheet of tables.xlsx automatically.
@@ -37,11 +37,6 @@ from collabscope.report.changes import changes_sections
 from collabscope.report.model import Column, ReportContext, TableBlock
 from collabscope.report.tallies import load_tallies, record_tallies
 
-FIGURES = (  # files under figures/, .png and .svg
-    "records_per_year",
-    "address_countries",
-    *indicator_sections.TREND_FIGURES,
-)
 FIXED_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # workbook metadata: bytes never vary
 
 
@@ -194,7 +189,7 @@ def build_context(
 
     A later stage's part (indicators, sampling) plugs in as: its tables as named inputs of
     render_report, a builder in :mod:`collabscope.report.sections` returning a Section, one
-    line here; its figure names join :data:`FIGURES` (the rule lists them as outputs).
+    line here; its figure names join model.FIGURES (the rule lists them as outputs).
     ``store``: the folder where sections keep what they compute per shard (None: nowhere)."""
     names = sections.country_names(tables["countries"])
     info = sections.study(config, names)
