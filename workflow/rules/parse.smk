@@ -7,6 +7,8 @@ rule parse_exports:
         lambda wildcards: sorted(shard_files(wildcards)),
     output:
         **{t.name: f"results/shards/{{shard}}/{t.name}.parquet" for t in schemas.SHARD_TABLES},
+        # The tables' SHA-256, so later stages need not read them to digest them.
+        digests="results/shards/{shard}/digests.json",
     params:
         files=shard_files,
         code=PARSE_CODE,

@@ -37,6 +37,7 @@ from collabscope.parse.wos_items import (
     plain_items,
     tab_items,
 )
+from collabscope.parts import DIGESTS, record_digests
 from collabscope.tableio import write_table
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,15 @@ def parse_files(files: Mapping[str, Sequence[str]]) -> ShardTables:
 
 
 def parse_shard(files: Mapping[str, Sequence[str]], outputs: Mapping[str, str | Path]) -> None:
-    """Stage function: parse one shard's files and write each shard table to ``outputs``."""
+    """Stage function: parse one shard's files and write each shard table to ``outputs``, and
+    their digests (parts.record_digests) to ``outputs["digests"]`` (default: DIGESTS beside
+    the records)."""
+    digests = Path(outputs.get("digests", Path(outputs["records"]).parent / DIGESTS))
+    # Gone until every table is written: a killed job leaves no digest of an older table.
+    digests.unlink(missing_ok=True)
     tables = parse_files(files)
-    for table in schemas.SHARD_TABLES:
+    written = [
         write_table(tables[table.name], table, outputs[table.name])
+        for table in schemas.SHARD_TABLES
+    ]
+    record_digests(written, digests)
