@@ -51,8 +51,9 @@ rule render_report:
         "logs/render_report/render_report.log",
     benchmark:
         "benchmarks/render_report/render_report.tsv"
-    # It runs last, alone: Polars may use both cores (one thread by default).
-    threads: 2
+    # One core: it is mostly single-threaded (figures, templates, small sums of per-shard
+    # tallies), and the letters (write_invitations, also ready after the draw) take the other.
+    threads: 1
     conda:
         "../../environment.yml"
     script:
