@@ -50,9 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import polars as pl
-from rapidfuzz import fuzz, process
 
 from collabscope.normalise.curated import read_curated_csv, split_multi
 
@@ -354,6 +352,11 @@ def _fuzzy_match(queries: list[str], forms: pl.DataFrame, cutoff: float) -> pl.D
     schema = {"_form": pl.String, "_f_code": pl.String, "_f_score": pl.Float64}
     if not queries or forms.height == 0:
         return pl.DataFrame(schema=schema)
+    # Here, not at the top: the stages that only read a country table or a policy (sampling,
+    # the report) start without loading numpy and rapidfuzz.
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
     choices = forms["form"].to_list()
     code_names, code_index = np.unique(forms["code"].to_numpy(), return_inverse=True)
     found_form: list[str] = []

@@ -65,9 +65,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
 import polars as pl
-from rapidfuzz import fuzz, process
 
 from collabscope.normalise.curated import ISO2_TO_ISO3, read_curated_csv, split_multi
 from collabscope.normalise.curated import ISO3_CODES as CURATED_ISO3
@@ -863,6 +861,9 @@ def _token_classes(tokens: pl.Series) -> pl.DataFrame:
     )["_tok"]
     typo = pl.DataFrame(schema={"_tok": pl.String, "_typo_of": pl.String})
     if unsure.len():
+        import numpy as np  # here: loading a registry (the pool) needs no matcher
+        from rapidfuzz import fuzz, process
+
         scores = process.cdist(
             unsure.to_list(),
             words,
@@ -969,6 +970,9 @@ def _fuzzy_hits(queries: pl.DataFrame, forms: pl.DataFrame, cutoff: float) -> pl
     )
     if pairs.height == 0:
         return pl.DataFrame(schema=schema)
+    import numpy as np  # here: loading a registry (the pool) needs no matcher
+    from rapidfuzz import fuzz, process
+
     scores = process.cpdist(
         pairs["_spelled"].to_list(),
         pairs["_c_spelled"].to_list(),
