@@ -8,7 +8,13 @@ from pathlib import Path
 import polars as pl
 
 from collabscope import schemas
-from collabscope.report.tallies import address_tallies, funding_tallies, load_tallies
+from collabscope.classify import indicators as ind
+from collabscope.report.tallies import (
+    address_tallies,
+    funding_tallies,
+    load_tallies,
+    record_tallies,
+)
 from collabscope.tableio import scan_table, table_path, write_table
 from tests.unit.test_normalise_parts import RESOURCES, _funding, _normalise, _tables
 from tests.workflow.helpers import wos_plain_file
@@ -109,3 +115,46 @@ def test_single_file_tables_are_one_part_and_a_new_registry_counts_again(tmp_pat
     before = set((store / "addresses_tallies").glob("*.parquet"))
     load_tallies({**paths, "countries": countries_csv}, store)
     assert set((store / "addresses_tallies").glob("*.parquet")).isdisjoint(before)
+
+
+def test_records_per_year_and_funders_add_up_with_memberships_from_other_shards(
+    tmp_path: Path,
+) -> None:
+    a = str(wos_plain_file(tmp_path / "a.txt", range(0, 6), "Peoples R China", "NSFC [1]"))
+    # Records 4-5 again, in education: shard 0 keeps them and counts them in education too.
+    b = str(wos_plain_file(tmp_path / "b.txt", range(4, 9), "England", "ESRC [2]"))
+    run, out, store = tmp_path / "run", tmp_path / "out", tmp_path / "store"
+    tables = _tables(run, [{a: ["world"]}, {b: ["education"]}])
+    _normalise(tables, out, tmp_path / "normalised")
+    _funding(tables, out, tmp_path / "funded")
+    paths = _tables_of(tables, out) | {
+        "dataset_records": table_path(tables, schemas.DATASET_RECORDS)
+    }
+
+    def whole() -> tuple[pl.DataFrame, pl.DataFrame]:
+        members = scan_table(paths["dataset_records"], schemas.DATASET_RECORDS)
+        records = scan_table(paths["records"], schemas.RECORDS).select("record_id", "year")
+        funding = scan_table(paths["funding"], schemas.FUNDING_NORMALISED)
+        per_year = (
+            members.join(records, on="record_id", how="left")
+            .group_by("dataset", "year")
+            .agg(records=pl.len().cast(pl.Int64))
+            .collect()
+        )
+        return per_year, ind.funders_counts(funding, records, members).collect()
+
+    def tops(counts: pl.DataFrame) -> pl.DataFrame:
+        span = [{"label": "all", "first": 2001, "last": 2020}]
+        return ind.funders(counts.lazy(), span, 5, yearly=False).collect().sort("dataset", "rank")
+
+    counted = record_tallies(paths, store)
+    per_year, funders = whole()
+    by = ["dataset", "year"]
+    assert counted.record_years.sort(by).equals(
+        per_year.select(counted.record_years.columns).sort(by)
+    )
+    assert tops(counted.funders.collect()).equals(tops(funders))
+    education = counted.record_years.filter(pl.col("dataset") == "education")
+    assert education["records"].sum() == 5  # 4-8, of which 4-5 through shard 1's copies
+    top = tops(counted.funders.collect()).filter(pl.col("dataset") == "education")
+    assert top.select("funder_id", "records").rows() == [("gbr-esrc", 3), ("chn-nsfc", 2)]
