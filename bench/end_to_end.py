@@ -95,6 +95,28 @@ the builds; the parse jobs summed 705 s in the first, 647 s in the second):
   ends) and 2.7 s the unbenchmarked draw_sample and write_invitations. A Snakemake start waits
   about 9 s more when SLURM is installed and its controller is down (the SLURM executor plugin
   asks `scontrol show config` on import): start it (tools/local-slurm/start.sh) before a run.
+
+Measured on 2026-11-24, the session after (the machine was noisier: the 129 parse jobs summed
+686 and 666 s against 636 s that morning; load 1.7 and 1.5 before the builds):
+
+- Run A: every indicator a sum of per-shard counts by year (results/parts/compute_indicators/),
+  the report's records per year and funders tallied per shard, the parse jobs' table digests
+  (digests.json) used by the per-shard stages, no numpy in a parse job, the report's figure
+  names readable without matplotlib. Full build **484.9 s**, 876 s CPU, peak RSS **2,651 MB**
+  (normalise_addresses; compute_indicators 2,801 -> 748 MB); `snakemake -n` 3.2 s. One more
+  file: **35.9 s = 7.4%** (5.0% of the CPU time; target 5%: not met): render_report 6.8,
+  build_pool 4.9, parse_exports 4.0, compute_indicators 3.0 (9.2 before), build_tables 2.4,
+  compare_runs 1.9, classify_papers 1.4, normalise_addresses 1.2, merge_works 0.7,
+  normalise_funding 0.7.
+- Run B, also: render_report on one core beside write_invitations, Snakemake's checksums of
+  small inputs capped at 256 KB (max-checksum-file-size), numpy and rapidfuzz loaded only by
+  the matchers. Full build **458.0 s**, 824 s CPU, peak RSS **2,624 MB**; `snakemake -n` 3.5 s.
+  One more file: **39.0 s = 8.5%** (6.0% of the CPU time): render_report 9.1, build_pool 7.0,
+  compute_indicators 3.6, parse_exports 3.4, compare_runs 2.6, build_tables 2.2,
+  classify_papers 1.6, normalise_addresses 1.1, merge_works 0.8, normalise_funding 0.8. Its
+  refresh ran on a slower machine than run A's (build_pool, unchanged, 7.0 against 4.9 s, its
+  CPU 10.6 against 7.8 s); by hand, render_report on one core and on two took 8.7 / 7.9 and
+  7.3 / 8.9 s: no difference beyond the noise.
 """
 
 from __future__ import annotations
