@@ -13,12 +13,9 @@ import pytest
 from collabscope import schemas
 from collabscope.classify import indicators as ind
 from collabscope.classify.stage import compute_indicators
-from collabscope.combine import combine_shards
-from collabscope.normalise.stage import normalise_funding
-from collabscope.parse.shard import parse_shard
 from collabscope.tableio import scan_table, table_path, write_table
 from tests.unit.test_classify_parts import _classify
-from tests.unit.test_normalise_parts import RESOURCES, _normalise
+from tests.unit.test_normalise_parts import _funding, _normalise, _tables
 
 FOCAL = ["CHN", "GBR"]
 PERIODS = [
@@ -34,7 +31,6 @@ SETTINGS = {
     "top_percent": 10.0,
     "reference_datasets": [],
 }
-DATASETS = {"world": {"exports": ["*"]}, "education": {"exports": ["*"]}}
 
 
 def _export(path: Path, ids: range, countries: tuple[str, ...], funder: str | None) -> str:
@@ -59,25 +55,10 @@ def _export(path: Path, ids: range, countries: tuple[str, ...], funder: str | No
 
 def _study(run: Path, shards: list[dict[str, list[str]]]) -> dict[str, Path]:
     """Parse, combine, normalise and classify ``shards``; the indicators' input tables."""
-    dirs = []
-    for i, files in enumerate(shards):
-        out = run / "shards" / f"{i:04d}"
-        parse_shard(files, {t.name: out / f"{t.name}.parquet" for t in schemas.SHARD_TABLES})
-        dirs.append(out)
-    tables = run / "tables"
-    combine_shards(
-        dirs, DATASETS, {t.name: table_path(tables, t) for t in schemas.CANONICAL_TABLES}
-    )
+    tables = _tables(run, shards, ("world", "education"))
     normalised = run / "normalised"
     _normalise(tables, normalised, run / "address_store")
-    normalise_funding(
-        table_path(tables, schemas.FUNDING),
-        normalised / "addresses.parts.json",
-        [RESOURCES / "funders" / "funders.csv"],
-        normalised / "funding.parts.json",
-        normalised / "funders.csv",
-        run / "funding_store",
-    )
+    _funding(tables, normalised, run / "funding_store")
     _classify(tables, normalised, run / "classified", run / "class_store")
     paths = {
         t.name: table_path(tables, t)
@@ -112,6 +93,15 @@ def _single_files(tables: dict[str, Path], folder: Path) -> dict[str, Path]:
     return single
 
 
+def _education(outputs: pl.DataFrame) -> pl.DataFrame:
+    """The education dataset's UK rows of each period."""
+    return outputs.filter(
+        pl.col("dataset") == "education",
+        pl.col("focal") == "GBR",
+        pl.col("granularity") == "period",
+    )
+
+
 def _stored(store: Path) -> int:
     return len(list((store / "outputs").glob("*.parquet")))
 
@@ -139,11 +129,7 @@ def test_a_new_file_counts_its_shard_and_the_indicators_equal_the_whole(
     whole = _indicators(_single_files(tables, tmp_path / "single"), tmp_path / "whole", None)
     for name, frame in whole.items():
         assert first[name].equals(frame), name
-    education = first["outputs"].filter(
-        pl.col("dataset") == "education",
-        pl.col("focal") == "GBR",
-        pl.col("granularity") == "period",
-    )
+    education = _education(first["outputs"])
     # 6-15 in education (6-9 through shard 1's copies), all with a UK address.
     assert education.select("records", "focal_records").sum().row(0) == (10, 10)
     funders = first["funders"].filter(pl.col("granularity") == "period")
@@ -163,11 +149,7 @@ def test_a_new_file_counts_its_shard_and_the_indicators_equal_the_whole(
     whole = _indicators(_single_files(tables, tmp_path / "single2"), tmp_path / "whole2", None)
     for name, frame in whole.items():
         assert grown[name].equals(frame), name
-    education = grown["outputs"].filter(
-        pl.col("dataset") == "education",
-        pl.col("focal") == "GBR",
-        pl.col("granularity") == "period",
-    )
+    education = _education(grown["outputs"])
     assert education["records"].sum() == 10 + 7 + 2
     assert _stored(store) == 3  # the store keeps the current parts only
 

@@ -18,8 +18,11 @@ RESOURCES = PROJECT / "resources"
 POLICY = {"uk_nations": "GBR", "hong_kong_macau_taiwan": "separate"}
 
 
-def _tables(root: Path, shards: list[dict[str, list[str]]]) -> Path:
-    """Parse ``shards`` under ``root`` and combine them; the canonical tables' directory."""
+def _tables(
+    root: Path, shards: list[dict[str, list[str]]], datasets: tuple[str, ...] = ("world",)
+) -> Path:
+    """Parse ``shards`` under ``root`` and combine them (``datasets`` configured); the
+    canonical tables' directory."""
     dirs = []
     for i, files in enumerate(shards):
         out = root / "shards" / f"{i:04d}"
@@ -27,7 +30,7 @@ def _tables(root: Path, shards: list[dict[str, list[str]]]) -> Path:
         dirs.append(out)
     tables = root / "tables"
     outputs = {t.name: table_path(tables, t) for t in schemas.CANONICAL_TABLES}
-    combine_shards(dirs, {"world": {"exports": ["*"]}}, outputs)
+    combine_shards(dirs, {name: {"exports": ["*"]} for name in datasets}, outputs)
     return tables
 
 

@@ -284,68 +284,6 @@ def _check_datasets(settings: Mapping[str, Any], configured: set[str]) -> None:
 
 def _shard_sources(tables: Mapping[str, str | Path]) -> list[tuple[Parts, schemas.Table]] | None:
     """The per-shard parts the indicators count, when the tables are held as parts of the same
-    parse shards with every record its own work; else None (the corpus is counted whole)."""
-    if not str(tables["records"]).endswith(PARTS_SUFFIX) or _merged(
-        tables if "record_works" in tables else None
-    ):
-        return None
-    sources = [
-        (parts_of(tables[name], table), table)
-        for name, table in (
-            ("paper_classes", schemas.PAPER_CLASSES),
-            ("country_credit", schemas.COUNTRY_CREDIT),
-            ("lead_disagreements", schemas.LEAD_DISAGREEMENTS),
-            ("records", schemas.RECORDS),
-            ("funding", schemas.FUNDING_NORMALISED),
-        )
-    ]
-    shards = [[shard for shard, _ in parts.files] for parts, _ in sources]
-    return sources if shards[1:] == shards[:-1] else None
-
-
-def _shard_frames(kept: list[pl.LazyFrame]) -> ind.Frames:
-    """A shard's frames (tally_shards' order: the sources of _shard_sources, then the
-    memberships) with the columns the indicators read."""
-    classes, credit, disagreements, records, funding, membership = kept
-    return ind.Frames(
-        classes.select(*INDICATOR_CLASS_COLUMNS),
-        credit.select("record_id", "country", "credit_fractional"),
-        disagreements,
-        records.select("record_id", "year", "highly_cited"),
-        funding.select("record_id", "funder_id", "funder_name", "funder_country"),
-        membership,
-    )
-
-
-def _tallied_counts(
-    tables: Mapping[str, str | Path],
-    sources: list[tuple[Parts, schemas.Table]],
-    scope: ind.Scope,
-    store: str | Path | None,
-) -> dict[str, pl.LazyFrame]:
-    """Every shard's partial counts, each kept in ``store`` (a new export file counts its shard
-    only), concatenated in shard order."""
-    names = list(schemas.INDICATOR_PARTIAL_BY_NAME)
-    settings = settings_digest({"scope": scope._asdict(), "code": _CLASSIFY_CODE})
-    members = Memberships.of(sources[3][0], tables["dataset_records"])
-    with tempfile.TemporaryDirectory(prefix="collabscope-indicators-") as scratch:
-        folder = Path(store if store is not None else scratch)
-        stores = [
-            PartStore(folder / name, schemas.INDICATOR_PARTIAL_BY_NAME[name]) for name in names
-        ]
-
-        def tally(kept: list[pl.LazyFrame]) -> list[pl.DataFrame]:
-            counts = ind.partial_counts(_shard_frames(kept), scope)
-            return [counts[name] for name in names]
-
-        frames, computed = tally_shards(stores, sources, settings, tally, members)
-        log.info("partial counts of %d of %d shards computed", computed, len(sources[0][0].files))
-        # Read now: the temporary store goes on exit.
-        return {name: frame.collect().lazy() for name, frame in zip(names, frames, strict=True)}
-
-
-def _shard_sources(tables: Mapping[str, str | Path]) -> list[tuple[Parts, schemas.Table]] | None:
-    """The per-shard parts the indicators count, when the tables are held as parts of the same
     parse shards and every record is its own work; else None (the corpus is counted at once)."""
     if not str(tables["records"]).endswith(PARTS_SUFFIX) or _merged(
         tables if "record_works" in tables else None
