@@ -296,7 +296,7 @@ def tally_shards(
         if not all(target.exists() for target in targets):
             kept = [
                 scan_parts(Parts(parts.table, ((shard, file),), parts.superseded), table)
-                for (parts, table), file in zip(sources, files, strict=False)
+                for (parts, table), file in zip(sources, files[: len(sources)], strict=True)
             ]
             if members is not None:
                 kept.append(members.kept(shard, files[-1], brought))

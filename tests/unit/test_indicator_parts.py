@@ -93,6 +93,15 @@ def _single_files(tables: dict[str, Path], folder: Path) -> dict[str, Path]:
     return single
 
 
+def _assert_equal_to_the_whole(
+    by_shard: dict[str, pl.DataFrame], tables: dict[str, Path], folder: Path
+) -> None:
+    """Every output equals the one counted from the tables as single files, at once."""
+    whole = _indicators(_single_files(tables, folder / "tables"), folder / "out", None)
+    for name, frame in whole.items():
+        assert by_shard[name].equals(frame), name
+
+
 def _education(outputs: pl.DataFrame) -> pl.DataFrame:
     """The education dataset's UK rows of each period."""
     return outputs.filter(
@@ -126,9 +135,7 @@ def test_a_new_file_counts_its_shard_and_the_indicators_equal_the_whole(
     tables = _study(run, [{a: ["world"]}, {b: ["education"]}])
     first = _indicators(tables, tmp_path / "by_shard", store)
     assert _counted(caplog) == "partial counts of 2 of 2 shards computed"
-    whole = _indicators(_single_files(tables, tmp_path / "single"), tmp_path / "whole", None)
-    for name, frame in whole.items():
-        assert first[name].equals(frame), name
+    _assert_equal_to_the_whole(first, tables, tmp_path / "whole")
     education = _education(first["outputs"])
     # 6-15 in education (6-9 through shard 1's copies), all with a UK address.
     assert education.select("records", "focal_records").sum().row(0) == (10, 10)
@@ -146,9 +153,7 @@ def test_a_new_file_counts_its_shard_and_the_indicators_equal_the_whole(
     tables = _study(run, [{a: ["world"]}, {b: ["education"]}, {c: ["education"], d: ["education"]}])
     grown = _indicators(tables, tmp_path / "by_shard", store)
     assert _counted(caplog) == "partial counts of 2 of 3 shards computed"
-    whole = _indicators(_single_files(tables, tmp_path / "single2"), tmp_path / "whole2", None)
-    for name, frame in whole.items():
-        assert grown[name].equals(frame), name
+    _assert_equal_to_the_whole(grown, tables, tmp_path / "whole2")
     education = _education(grown["outputs"])
     assert education["records"].sum() == 10 + 7 + 2
     assert _stored(store) == 3  # the store keeps the current parts only

@@ -309,10 +309,10 @@ def _shard_frames(kept: list[pl.LazyFrame]) -> ind.Frames:
     classes, credit, disagreements, records, funding, membership = kept
     return ind.Frames(
         classes.select(*INDICATOR_CLASS_COLUMNS),
-        credit.select("record_id", "country", "credit_fractional"),
+        credit.select(*_CREDIT_COLUMNS),
         disagreements,
         records.select("record_id", "year", "highly_cited"),
-        funding.select("record_id", "funder_id", "funder_name", "funder_country"),
+        funding.select(*_FUNDING_COLUMNS),
         membership,
     )
 
@@ -432,7 +432,32 @@ def _citation_links(
     return decode(decode(links, "record_id"), "cited_record_id")
 
 
+_CREDIT_COLUMNS = ("record_id", "country", "credit_fractional")
+_FUNDING_COLUMNS = ("record_id", "funder_id", "funder_name", "funder_country")
+# The records' columns the highly cited flags read, and those the citation links read.
+_FLAG_RECORD_COLUMNS = ("record_id", "year", "times_cited", "highly_cited", "subject_categories")
 _LINK_RECORD_COLUMNS = ("doi", "volume", "start_page", "article_number")
+
+
+def _corpus_tables(tables: Mapping[str, str | Path], scope: ind.Scope) -> dict[str, pl.LazyFrame]:
+    """The whole tables compute_indicators reads, with the columns it reads (record ids as
+    they are): memberships, records, classes, credit, funding, lead disagreements."""
+    return {
+        "membership": scan_table(tables["dataset_records"], schemas.DATASET_RECORDS),
+        "records": scan_table(tables["records"], schemas.RECORDS).select(
+            *_FLAG_RECORD_COLUMNS, *(_LINK_RECORD_COLUMNS if scope.citing else ())
+        ),
+        "classes": scan_table(tables["paper_classes"], schemas.PAPER_CLASSES).select(
+            *INDICATOR_CLASS_COLUMNS
+        ),
+        "credit": scan_table(tables["country_credit"], schemas.COUNTRY_CREDIT).select(
+            *_CREDIT_COLUMNS
+        ),
+        "funding": scan_table(tables["funding"], schemas.FUNDING_NORMALISED).select(
+            *_FUNDING_COLUMNS
+        ),
+        "disagreements": scan_table(tables["lead_disagreements"], schemas.LEAD_DISAGREEMENTS),
+    }
 
 
 def _whole_corpus(
@@ -443,49 +468,16 @@ def _whole_corpus(
     index = _record_index(scan_table(tables["records"], schemas.RECORDS))
     encode, decode = index.encode, index.decode
     view = Works(tables if "record_works" in tables else None, index)
-    membership = (
-        view.membership(encode(scan_table(tables["dataset_records"], schemas.DATASET_RECORDS)))
-        .collect()
-        .lazy()
-    )
-    records = (
-        view.records(
-            encode(
-                scan_table(tables["records"], schemas.RECORDS).select(
-                    "record_id",
-                    "year",
-                    "times_cited",
-                    "highly_cited",
-                    "subject_categories",
-                    *(_LINK_RECORD_COLUMNS if scope.citing else ()),
-                )
-            )
-        )
-        .collect()
-        .lazy()
-    )
-    classes = encode(
-        scan_table(tables["paper_classes"], schemas.PAPER_CLASSES).select(*INDICATOR_CLASS_COLUMNS)
-    )
-    credit = encode(
-        scan_table(tables["country_credit"], schemas.COUNTRY_CREDIT).select(
-            "record_id", "country", "credit_fractional"
-        )
-    )
-    funding = view.table(
-        encode(
-            scan_table(tables["funding"], schemas.FUNDING_NORMALISED).select(
-                "record_id", "funder_id", "funder_name", "funder_country"
-            )
-        ),
-        "funding",
-    )
+    read = _corpus_tables(tables, scope)
+    membership = view.membership(encode(read["membership"])).collect().lazy()
+    records = view.records(encode(read["records"])).collect().lazy()
+    classes, credit = encode(read["classes"]), encode(read["credit"])
     frames = ind.Frames(
         classes,
         credit,
-        encode(scan_table(tables["lead_disagreements"], schemas.LEAD_DISAGREEMENTS)),
+        encode(read["disagreements"]),
         records,
-        funding,
+        view.table(encode(read["funding"]), "funding"),
         membership,
     )
     partial = {name: frame.lazy() for name, frame in ind.partial_counts(frames, scope).items()}
@@ -518,24 +510,13 @@ def _by_shard(
     """Each shard's partial counts (kept in ``store``), and the highly cited flags and the
     citation links over the corpus; record ids as they are."""
     partial = _tallied_counts(tables, sources, scope, store)
-    membership = scan_table(tables["dataset_records"], schemas.DATASET_RECORDS)
-    records = scan_table(tables["records"], schemas.RECORDS).select(
-        "record_id",
-        "year",
-        "times_cited",
-        "highly_cited",
-        "subject_categories",
-        *(_LINK_RECORD_COLUMNS if scope.citing else ()),
-    )
-    citing = dict(settings["citing"])
+    read = _corpus_tables(tables, scope)
+    membership, records = read["membership"], read["records"]
     view = Works(None, None)  # every record is its own work
-    links = _citation_links(tables, citing, view, membership, records, _as_is, _same)
-    classes = scan_table(tables["paper_classes"], schemas.PAPER_CLASSES).select(
-        *INDICATOR_CLASS_COLUMNS
+    links = _citation_links(
+        tables, dict(settings["citing"]), view, membership, records, _as_is, _same
     )
-    credit = scan_table(tables["country_credit"], schemas.COUNTRY_CREDIT).select(
-        "record_id", "country", "credit_fractional"
-    )
+    classes, credit = read["classes"], read["credit"]
     flags = _flags(records, membership, scope, settings)
     return _Counted(partial, flags, classes, credit, membership, links, _as_is, _same)
 
