@@ -3,6 +3,8 @@ papers, citation links, funders."""
 
 from __future__ import annotations
 
+import random
+
 import polars as pl
 import pytest
 
@@ -167,6 +169,62 @@ def test_top_one_per_cent_within_year_and_category():
     assert basis["esi"] == "esi" and basis["e199"] == "top_percent"
     esi = ind.highly_cited_flags(records, members, ["world"], "esi", 1.0).collect()
     assert set(esi.filter(pl.col("hcp"))["record_id"]) == {"esi"}
+
+
+def test_top_per_cent_equals_its_definition_by_rank_and_skips_other_datasets():
+    # The definition: rank (ties at the lowest) within year and category at most
+    # ceil(n * p / 100), cited at least once, among the reference datasets' papers only.
+    rng = random.Random(7)
+    rows = [
+        (
+            f"r{i:04d}",
+            rng.choice([2010, 2011, None]),
+            rng.choice([None, *range(40)]),
+            rng.choice([None, None, True, False]),
+            rng.sample(["Education", "Psychology", "Sociology"], rng.randint(0, 2)),
+            None,
+            None,
+            None,
+        )
+        for i in range(3000)
+    ]
+    records = _records(rows)
+    ids = [r[0] for r in rows]
+    members = pl.concat([_members("world", ids[:2500]), _members("other", ids[2000:])])
+    reference = (
+        records.join(members.filter(pl.col("dataset") == "world"), on="record_id", how="semi")
+        .with_columns(
+            pl.when(pl.col("subject_categories").list.len() > 0)
+            .then("subject_categories")
+            .otherwise(pl.lit(["(none)"]))
+        )
+        .explode("subject_categories")
+        .drop_nulls("year")
+        .with_columns(cites=pl.col("times_cited").fill_null(0))
+    )
+    group = ["year", "subject_categories"]
+    expected = set(
+        reference.filter(
+            (
+                pl.col("cites").rank("min", descending=True).over(group)
+                <= (pl.len().over(group) * 0.05).ceil().clip(1)
+            )
+            & (pl.col("cites") > 0)
+        ).collect()["record_id"]
+    )
+    flags = ind.highly_cited_flags(records, members, ["world"], "top_percent", 5.0)
+    top = set(flags.filter(pl.col("hcp")).collect()["record_id"])
+    assert top == expected and len(expected) > 20
+    assert not top & set(ids[2500:])  # only in the other dataset: never judged
+
+
+def test_auto_with_every_paper_flagged_is_the_flag():
+    rows = [(f"p{i}", 2010, i, i % 7 == 0, ["Education"], None, None, None) for i in range(50)]
+    records, members = _records(rows), _members("world", [r[0] for r in rows])
+    auto = ind.highly_cited_flags(records, members, ["world"], "auto", 10.0).collect()
+    esi = ind.highly_cited_flags(records, members, ["world"], "esi", 10.0).collect()
+    assert auto.sort("record_id").equals(esi.sort("record_id"))
+    assert auto["hcp"].sum() == 8
 
 
 def test_citation_links_by_doi_then_key_and_never_ambiguous():

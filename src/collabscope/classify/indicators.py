@@ -606,13 +606,30 @@ def highly_cited_flags(
     year and subject category of the reference datasets' records (ties at the threshold all
     in, never a paper cited zero times); ``auto``: the HC flag where exported, else the top
     per cent."""
-    reference = (
-        records.join(
+    if method not in ("esi", "top_percent", "auto"):
+        raise ValueError(f"unknown highly-cited method {method!r}")
+    # auto judges every paper by its flag when every paper has one (WoS exports with the HC
+    # field): then the top per cent is never read, and not worth computing.
+    flagged_all = method == "auto" and (
+        records.select(pl.col("highly_cited").is_not_null().all()).collect().item()
+    )
+    if method == "esi" or flagged_all:
+        return records.select(
+            "record_id", hcp=pl.col("highly_cited").fill_null(False), hcp_basis=pl.lit("esi")
+        )
+    datasets = membership.select(pl.col("dataset").unique()).collect().get_column("dataset")
+    if datasets.is_in(list(reference_datasets)).all():
+        # Every record is in a dataset and each of them is a reference: no join on two million
+        # ids (most of this function's time otherwise).
+        in_reference = records
+    else:
+        in_reference = records.join(
             membership.filter(pl.col("dataset").is_in(list(reference_datasets))),
             on="record_id",
             how="semi",
         )
-        .select("record_id", "year", "times_cited", "subject_categories")
+    reference = (
+        in_reference.select("record_id", "year", "times_cited", "subject_categories")
         .with_columns(
             pl.when(pl.col("subject_categories").list.len() > 0)
             .then(pl.col("subject_categories"))
@@ -621,36 +638,35 @@ def highly_cited_flags(
         .explode("subject_categories")
         .filter(pl.col("year").is_not_null())
     )
-    cites = pl.col("times_cited").fill_null(0)
     group = ["year", "subject_categories"]
-    top = (
-        reference.with_columns(
-            rank=cites.rank(method="min", descending=True).over(group),
-            n=pl.len().over(group),
-        )
-        .filter(
-            (pl.col("rank") <= (pl.col("n") * (top_percent / 100.0)).ceil().clip(lower_bound=1))
-            & (cites > 0)
-        )
-        .select("record_id")
+    reference = reference.select(
+        "record_id", *group, cites=pl.col("times_cited").fill_null(0)
+    ).collect()
+    # A paper is in when fewer than k = ceil(n * top_percent / 100) papers of its group are
+    # cited more (its rank, ties at the lowest, is at most k): every paper cited at least the
+    # smallest such count is in. That count comes from each group's papers per number of
+    # citations, a table far smaller than ranking every paper.
+    papers_above = pl.col("papers").cum_sum().over(group) - pl.col("papers")
+    places = (pl.col("papers").sum().over(group) * (top_percent / 100.0)).ceil().clip(1)
+    thresholds = (
+        reference.group_by(*group, "cites")
+        .agg(papers=pl.len())
+        .sort(*group, "cites", descending=[False, False, True])
+        .filter((papers_above < places) & (pl.col("cites") > 0))
+        .group_by(group)
+        .agg(threshold=pl.col("cites").min())
+    )
+    top_ids = (
+        reference.join(thresholds, on=group)
+        .filter(pl.col("cites") >= pl.col("threshold"))
+        .get_column("record_id")
         .unique()
-        .with_columns(top=pl.lit(True))
     )
-    frame = (
-        records.select("record_id", "highly_cited")
-        .join(top, on="record_id", how="left")
-        .with_columns(pl.col("top").fill_null(False))
+    frame = records.select(
+        "record_id", "highly_cited", top=pl.col("record_id").is_in(top_ids.implode())
     )
-    if method == "esi":
-        return frame.select(
-            "record_id",
-            hcp=pl.col("highly_cited").fill_null(False),
-            hcp_basis=pl.lit("esi"),
-        )
     if method == "top_percent":
         return frame.select("record_id", hcp=pl.col("top"), hcp_basis=pl.lit("top_percent"))
-    if method != "auto":
-        raise ValueError(f"unknown highly-cited method {method!r}")
     return frame.select(
         "record_id",
         hcp=pl.coalesce("highly_cited", "top"),
