@@ -53,6 +53,16 @@ def test_cross_shard_duplicates_are_settled_like_in_shard_ones(tmp_path: Path) -
     ]
 
 
+def test_a_record_in_two_shards_of_one_dataset_is_listed_once(tmp_path: Path) -> None:
+    a = str(wos_plain_file(tmp_path / "a.txt", range(0, 10), country="Peoples R China"))
+    b = str(wos_plain_file(tmp_path / "b.txt", range(5, 15), country="England"))
+    split = _run(tmp_path / "split", [{b: ["world"]}, {a: ["world"]}])
+    together = _run(tmp_path / "together", [{a: ["world"], b: ["world"]}])
+    assert split["dataset_records"].equals(together["dataset_records"])
+    assert split["dataset_records"]["dataset"].to_list() == ["world"] * 15
+    assert split["superseded"]["record_id"].to_list() == [f"WOS:{i:015d}" for i in range(5, 10)]
+
+
 def test_part_tables_read_without_the_superseded_occurrences(tmp_path: Path) -> None:
     files = {
         str(wos_plain_file(tmp_path / f"{i}.txt", range(i * 7, i * 7 + 9))): ["world"]
