@@ -25,6 +25,7 @@ import yaml
 
 from collabscope import schemas
 from collabscope.report import render
+from collabscope.report.figures import FigureWriter
 from collabscope.report.model import FIGURES, Column, Section, table_block
 from collabscope.tableio import scan_table, table_path
 from tests.conftest import PROJECT
@@ -323,7 +324,8 @@ def _hostile_page(run: Path, out: Path) -> Path:
     hostile = records.filter(pl.col("title").str.contains("<", literal=True)).sort("record_id")
     inputs = _report_inputs(results)
     config = yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8"))
-    context = render.build_context(inputs, config, out / "figures")
+    with FigureWriter(out / "figures") as figure_writer:
+        context = render.build_context(inputs, config, figure_writer)
     titles = table_block(
         "titles",
         "Titles",

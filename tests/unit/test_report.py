@@ -64,12 +64,36 @@ def test_figures_have_the_same_bytes_in_two_processes(tmp_path: Path) -> None:
     assert (tmp_path / "one" / "line.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_figures_drawn_by_a_worker_are_the_figures_drawn_here(tmp_path: Path) -> None:
+    for name, workers in (("here", 0), ("worker", 1)):
+        # New figures each time: saving lays a figure out, and a second layout starts from it.
+        charts = [
+            figures.line_chart("T", [2001, 2002, 2003], [("a", [1, 2, None])], "x", "y"),
+            figures.bar_chart("B", ["China", "UK"], [5, 4], [True, False], "n", "f", "o"),
+        ]
+        with figures.FigureWriter(tmp_path / name, workers) as writer:
+            for i, chart in enumerate(charts):
+                writer.save(chart, f"c{i}")
+    here = _digests(tmp_path / "here")
+    assert sorted(here) == ["c0.png", "c0.svg", "c1.png", "c1.svg"]
+    assert here == _digests(tmp_path / "worker")
+
+
+def test_a_figure_that_fails_in_a_worker_fails_the_report(tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the figures folder should be")
+    writer = figures.FigureWriter(blocked, workers=1)
+    writer.save(figures.line_chart("T", [2001], [("a", [1])], "x", "y"), "c")
+    with pytest.raises(OSError):
+        writer.close()
+
+
 def test_palette_is_okabe_ito() -> None:
     assert figures.PALETTE[:3] == ("#0072B2", "#E69F00", "#009E73")
 
 
 def _context(tmp_path: Path) -> ReportContext:
-    _, _, svg = figures.save(
+    _, svg = figures.save(
         figures.line_chart("T", [2001, 2002], [("a", [1, 2])], "x", "y"), tmp_path, "f"
     )
     data = TableBlock(
@@ -105,7 +129,7 @@ def _context(tmp_path: Path) -> ReportContext:
                         "Fig",
                         IMG,
                         "cap",
-                        figures.svg_data_uri(svg),
+                        svg,
                         ("f.png", "f.svg"),
                         data,
                     ),

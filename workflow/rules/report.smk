@@ -51,9 +51,9 @@ rule render_report:
         "logs/render_report/render_report.log",
     benchmark:
         "benchmarks/render_report/render_report.tsv"
-    # One core: it is mostly single-threaded (figures, templates, small sums of per-shard
-    # tallies), and the letters (write_invitations, also ready after the draw) take the other.
-    threads: 1
+    # Two: the second draws the figures (matplotlib, single-threaded) in a process of its own
+    # while the first builds the tables, the templates and the workbook.
+    threads: 2
     conda:
         "../../environment.yml"
     script:

@@ -10,4 +10,5 @@ run(
     dict(snakemake.output.items()),
     snakemake.params.config,
     snakemake.params.store,
+    workers=snakemake.threads - 1,  # the other thread draws the figures meanwhile
 )

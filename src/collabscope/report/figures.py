@@ -8,9 +8,11 @@ colour-blind-safe palette; every series also differs by marker, so print in grey
 
 from __future__ import annotations
 
-import base64
 import io
+import multiprocessing
+import sys
 from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import matplotlib
@@ -54,25 +56,76 @@ def _figure(width: float = 7.0, height: float = 3.6) -> Figure:
         return Figure(figsize=(width, height), layout="constrained")
 
 
-def save(figure: Figure, directory: str | Path, name: str) -> tuple[Path, Path, bytes]:
-    """Write ``name``.png and ``name``.svg; return both paths and the SVG bytes."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+def save(figure: Figure, directory: str | Path, name: str) -> tuple[Path, Path]:
+    """Write ``name``.png and ``name``.svg; return both paths."""
+    paths = Path(directory) / f"{name}.png", Path(directory) / f"{name}.svg"
+    _write(figure, *paths)
+    return paths
+
+
+def _write(figure: Figure, png_path: Path, svg_path: Path) -> None:
+    png_path.parent.mkdir(parents=True, exist_ok=True)
     with matplotlib.rc_context(RC):
         svg = io.BytesIO()
         figure.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
         png = io.BytesIO()
         figure.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
-    paths = directory / f"{name}.png", directory / f"{name}.svg"
-    for path, buffer in zip(paths, (png, svg), strict=True):
+    for path, buffer in ((png_path, png), (svg_path, svg)):
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_bytes(buffer.getvalue())
         tmp.replace(path)
-    return paths[0], paths[1], svg.getvalue()
 
 
-def svg_data_uri(svg: bytes) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+def _ready() -> None:
+    """A worker's first task: submitting it starts the workers."""
+
+
+class FigureWriter:
+    """Writes figures as PNG and SVG into ``directory``: here, or with ``workers`` > 0 in
+    processes of their own. Drawing is single-threaded and most of the report's time; with a
+    worker, the report builds its tables while its figures are drawn. :meth:`close` (or leaving
+    the ``with`` block) waits for every figure and raises the first failure.
+
+    Workers are forked when the writer is made, so make it before any polars query (forked
+    later, a child could inherit a lock one of polars' threads held). Spawning instead would
+    run a Snakemake script again in the child (its ``__main__``), so where fork is not the
+    platform's way (macOS, Windows) the figures are drawn here."""
+
+    def __init__(self, directory: str | Path, workers: int = 0) -> None:
+        self.directory = Path(directory)
+        self._pool = (
+            ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            if workers > 0 and sys.platform == "linux"
+            else None
+        )
+        self._pending: list[Future[None]] = []
+        if self._pool is not None:
+            self._pending.append(self._pool.submit(_ready))  # forks the workers now
+
+    def save(self, figure: Figure, name: str) -> tuple[Path, Path]:
+        """Write (or have a worker write) ``name``.png and ``name``.svg; return both paths."""
+        paths = self.directory / f"{name}.png", self.directory / f"{name}.svg"
+        if self._pool is None:
+            _write(figure, *paths)
+        else:
+            self._pending.append(self._pool.submit(_write, figure, *paths))
+        return paths
+
+    def close(self) -> None:
+        try:
+            for pending in self._pending:
+                pending.result()
+        finally:
+            self._pending = []
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+                self._pool = None
+
+    def __enter__(self) -> FigureWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def line_chart(

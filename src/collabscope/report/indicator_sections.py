@@ -589,7 +589,7 @@ def _joint_institution_count(
 
 def _trend_figure(
     data: Indicators,
-    figures_dir: Path,
+    figure_writer: figures.FigureWriter,
     name: str,
     title: str,
     ylabel: str,
@@ -600,7 +600,7 @@ def _trend_figure(
     years = data.years
     periods = [(p.label, p.first, p.last) for p in data.study.periods]
     figure = figures.trend_chart(title, years, series, ylabel, periods, percent)
-    png, svg, svg_bytes = figures.save(figure, figures_dir, name)
+    png, svg = figure_writer.save(figure, name)
     frame = pl.DataFrame(
         {"year": years, **{f"s{i}": s[1] for i, s in enumerate(series)}},
         schema={"year": pl.Int64, **{f"s{i}": pl.Float64 for i in range(len(series))}},
@@ -642,7 +642,7 @@ def _trend_figure(
         title,
         alt,
         caption,
-        figures.svg_data_uri(svg_bytes),
+        svg,
         (f"figures/{png.name}", f"figures/{svg.name}"),
         table,
     )
@@ -671,7 +671,7 @@ def _fractional(data: Indicators, out: pl.DataFrame, code: str) -> list[float | 
     ]
 
 
-def trends_section(data: Indicators, figures_dir: Path) -> Section:
+def trends_section(data: Indicators, figure_writer: figures.FigureWriter) -> Section:
     codes = [*data.focal, *([data.pair] if data.pair else [])]
     outputs_series: list[tuple[str, list[float | None], int, bool]] = []
     world_series: list[tuple[str, list[float | None], int, bool]] = []
@@ -736,7 +736,7 @@ def trends_section(data: Indicators, figures_dir: Path) -> Section:
     blocks = (
         _trend_figure(
             data,
-            figures_dir,
+            figure_writer,
             "outputs_trend",
             "Papers per year",
             "Papers",
@@ -746,7 +746,7 @@ def trends_section(data: Indicators, figures_dir: Path) -> Section:
         ),
         _trend_figure(
             data,
-            figures_dir,
+            figure_writer,
             "world_share_trend",
             f"Share of the records of dataset {data.world}"
             if data.world
@@ -764,7 +764,7 @@ def trends_section(data: Indicators, figures_dir: Path) -> Section:
         ),
         _trend_figure(
             data,
-            figures_dir,
+            figure_writer,
             "icp_share_trend",
             "Share of internationally collaborated papers",
             "ICP share (%)",
@@ -775,7 +775,7 @@ def trends_section(data: Indicators, figures_dir: Path) -> Section:
         ),
         _trend_figure(
             data,
-            figures_dir,
+            figure_writer,
             "lead_share_trend",
             "Share of internationally collaborated papers led by the country",
             "Led share of ICP (%)",
@@ -786,7 +786,7 @@ def trends_section(data: Indicators, figures_dir: Path) -> Section:
         ),
         _trend_figure(
             data,
-            figures_dir,
+            figure_writer,
             "pair_lead_trend",
             f"Who leads the {data.name(data.pair)} papers"
             if data.pair

@@ -10,7 +10,9 @@ Excel with a percentage format).
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import polars as pl
@@ -66,10 +68,15 @@ class FigureBlock:
     title: str
     alt: str
     caption: str
-    svg_data_uri: str
+    svg: Path  # read when the page is rendered: the figure may still be drawing before
     files: tuple[str, ...]  # paths relative to the report folder
     data: TableBlock  # the numbers plotted, also a sheet in Excel
     kind: Literal["figure"] = "figure"
+
+    @property
+    def svg_data_uri(self) -> str:
+        """The SVG, embedded in the page."""
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.read_bytes()).decode()
 
 
 @dataclass(frozen=True)

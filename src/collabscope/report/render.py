@@ -34,6 +34,7 @@ from markupsafe import Markup
 from collabscope import __version__
 from collabscope.report import indicator_sections, qualitative, sections
 from collabscope.report.changes import changes_sections
+from collabscope.report.figures import FigureWriter
 from collabscope.report.model import Column, ReportContext, TableBlock
 from collabscope.report.tallies import load_tallies, record_tallies
 
@@ -182,7 +183,7 @@ def write_workbook(context: ReportContext, path: str | Path) -> None:
 def build_context(
     tables: Mapping[str, str | Path],
     config: Mapping[str, object],
-    figures_dir: Path,
+    figure_writer: FigureWriter,
     store: str | Path | None = None,
 ) -> ReportContext:
     """Every section available from the tables given, in page order.
@@ -190,14 +191,15 @@ def build_context(
     A later stage's part (indicators, sampling) plugs in as: its tables as named inputs of
     render_report, a builder in :mod:`collabscope.report.sections` returning a Section, one
     line here; its figure names join model.FIGURES (the rule lists them as outputs).
+    Figures go through ``figure_writer``: they may still be drawing when this returns.
     ``store``: the folder where sections keep what they compute per shard (None: nowhere)."""
     names = sections.country_names(tables["countries"])
     info = sections.study(config, names)
     tallies = load_tallies(tables, None if store is None else Path(store) / "tallies")
     counted = record_tallies(tables, None if store is None else Path(store) / "records")
     figures = (
-        sections.records_per_year(counted.record_years, figures_dir),
-        sections.address_countries(tallies, info, names, figures_dir),
+        sections.records_per_year(counted.record_years, figure_writer),
+        sections.address_countries(tallies, info, names, figure_writer),
     )
     data = indicator_sections.load(tables, info, names)
     return ReportContext(
@@ -210,7 +212,7 @@ def build_context(
             sections.datasets_section(tables),
             sections.overview_section(figures),
             indicator_sections.categories_section(data, tables),
-            indicator_sections.trends_section(data, figures_dir),
+            indicator_sections.trends_section(data, figure_writer),
             indicator_sections.partners_section(data),
             indicator_sections.citing_section(data, tables, config),
             indicator_sections.highly_cited_section(data, tables, config),
@@ -244,12 +246,16 @@ def render_report(
     outputs: Mapping[str, str | Path],
     config: Mapping[str, object],
     store: str | Path | None = None,
+    workers: int = 0,
 ) -> ReportContext:
     """Stage function: write index.html, report.md, tables.xlsx and figures/ (PNG and SVG).
-    ``store``: see :func:`build_context`."""
+    ``store``: see :func:`build_context`; ``workers``: processes drawing the figures meanwhile
+    (0: drawn here, in turn)."""
     html = Path(outputs["html"])
-    context = build_context(tables, config, html.parent / "figures", store)
+    with FigureWriter(html.parent / "figures", workers) as figure_writer:
+        context = build_context(tables, config, figure_writer, store)
+        _write_text(Path(outputs["markdown"]), render_markdown(context))
+        write_workbook(context, outputs["xlsx"])
+    # The page embeds the figures' SVG: rendered once every figure is written.
     _write_text(html, render_html(context))
-    _write_text(Path(outputs["markdown"]), render_markdown(context))
-    write_workbook(context, outputs["xlsx"])
     return context

@@ -148,7 +148,9 @@ def _works_paragraph(path: str | Path, n_records: int) -> list[str]:
     ]
 
 
-def records_per_year(record_years: pl.DataFrame, figures_dir: Path) -> FigureBlock:
+def records_per_year(
+    record_years: pl.DataFrame, figure_writer: figures.FigureWriter
+) -> FigureBlock:
     """Figure: distinct records per publication year in each dataset (``record_years``: the
     records per dataset and year, report.tallies.record_tallies)."""
     counts = record_years.filter(pl.col("year").is_not_null()).select("dataset", "year", "records")
@@ -174,7 +176,7 @@ def records_per_year(record_years: pl.DataFrame, figures_dir: Path) -> FigureBlo
     series = [(name, wide[name].to_list()) for name in names]
     title = "Records per publication year, by dataset"
     figure = figures.line_chart(title, span, series, "Publication year", "Records")
-    png, svg, svg_bytes = figures.save(figure, figures_dir, "records_per_year")
+    png, svg = figure_writer.save(figure, "records_per_year")
     data = table_block(
         "records_per_year",
         "Records per year (figure data)",
@@ -200,14 +202,17 @@ def records_per_year(record_years: pl.DataFrame, figures_dir: Path) -> FigureBlo
         alt,
         "Distinct records per publication year in each dataset (a record in several datasets "
         "counts in each).",
-        figures.svg_data_uri(svg_bytes),
+        svg,
         (f"figures/{png.name}", f"figures/{svg.name}"),
         data,
     )
 
 
 def address_countries(
-    tallies: Tallies, info: Study, names: Mapping[str, str], figures_dir: Path
+    tallies: Tallies,
+    info: Study,
+    names: Mapping[str, str],
+    figure_writer: figures.FigureWriter,
 ) -> FigureBlock:
     """Figure: addresses and records per country under the policy, the most frequent first."""
     counts = (
@@ -236,7 +241,7 @@ def address_countries(
         "focal country",
         "other country",
     )
-    png, svg, svg_bytes = figures.save(figure, figures_dir, "address_countries")
+    png, svg = figure_writer.save(figure, "address_countries")
     data = table_block(
         "address_countries",
         "Countries of affiliations (figure data)",
@@ -263,7 +268,7 @@ def address_countries(
         alt,
         "Distinct records with at least one C1 affiliation in the country, under the country "
         "policy; focal countries highlighted.",
-        figures.svg_data_uri(svg_bytes),
+        svg,
         (f"figures/{png.name}", f"figures/{svg.name}"),
         data,
     )
