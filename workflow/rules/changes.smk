@@ -24,7 +24,7 @@ rule compare_runs:
         "logs/compare_runs/compare_runs.log",
     benchmark:
         "benchmarks/compare_runs/compare_runs.tsv"
-    threads: 2
+    threads: threads_for(RECORD_HASH_STORE)
     resources:
         mem_mb=4000,
     conda:

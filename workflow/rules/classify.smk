@@ -27,7 +27,7 @@ rule classify_papers:
         "logs/classify_papers/classify_papers.log",
     benchmark:
         "benchmarks/classify_papers/classify_papers.tsv"
-    threads: 2
+    threads: threads_for(CLASS_STORE)
     resources:
         mem_mb=8000,
     conda:
@@ -64,7 +64,7 @@ rule compute_indicators:
         "logs/compute_indicators/compute_indicators.log",
     benchmark:
         "benchmarks/compute_indicators/compute_indicators.tsv"
-    threads: 2
+    threads: threads_for(INDICATOR_STORE)
     resources:
         mem_mb=8000,
     conda:

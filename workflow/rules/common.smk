@@ -67,6 +67,20 @@ COUNTRY_FILES = sorted(str(p) for p in (RESOURCES / "countries").glob("*.csv"))
 FUNDER_REGISTRIES = [str(RESOURCES / "funders" / "funders.csv"), *config["normalise"]["funder_registries"]]
 
 
+def threads_for(store):
+    """Threads of a stage that keeps per-shard results in ``store``: two while the store is
+    empty (a first build computes every shard), then one. A refresh computes a shard or two, so
+    its jobs are short and mostly single-threaded; on one thread each, two of them share two
+    cores (the pool beside the classification and the indicators) rather than queue for both.
+    A settings edit that computes every shard again then runs on one thread: about a third
+    slower for that stage, and never a different result."""
+
+    def threads(wildcards):
+        return 1 if any(Path(store).rglob("*.parquet")) else 2
+
+    return threads
+
+
 def shard_files(wildcards):
     """{file: [datasets]} of one shard."""
     return SHARDS[int(wildcards.shard)]

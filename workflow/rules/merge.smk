@@ -20,7 +20,7 @@ rule merge_works:
         "logs/merge_works/merge_works.log",
     benchmark:
         "benchmarks/merge_works/merge_works.tsv"
-    threads: 2
+    threads: threads_for(MERGE_STORE)
     resources:
         mem_mb=6000,
     conda:

@@ -23,7 +23,7 @@ rule normalise_addresses:
         "logs/normalise_addresses/normalise_addresses.log",
     benchmark:
         "benchmarks/normalise_addresses/normalise_addresses.tsv"
-    threads: 2
+    threads: threads_for(NORMALISED_ADDRESS_STORE)
     resources:
         mem_mb=6000,
     conda:
@@ -48,7 +48,7 @@ rule normalise_funding:
         "logs/normalise_funding/normalise_funding.log",
     benchmark:
         "benchmarks/normalise_funding/normalise_funding.tsv"
-    threads: 2
+    threads: threads_for(NORMALISED_FUNDING_STORE)
     resources:
         mem_mb=4000,
     conda:
