@@ -16,6 +16,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,6 +257,63 @@ class Memberships:
         return pl.concat([own, foreign.lazy()]).unique().sort("dataset", "record_id")
 
 
+@dataclass(frozen=True)
+class _Shard:
+    """A shard's files (one per source, then its memberships), the memberships other shards'
+    copies bring to it, and its result's file in each store."""
+
+    shard: str
+    files: list[Path]
+    brought: pl.DataFrame | None
+    targets: list[Path]
+
+    def stored(self) -> bool:
+        return all(target.exists() for target in self.targets)
+
+
+def _plan(
+    stores: Sequence[PartStore],
+    sources: Sequence[tuple[Parts, Table]],
+    settings: str,
+    members: Memberships | None = None,
+) -> list[_Shard]:
+    """Each shard's files and where its results are: named by the digest of its files, of the
+    ids superseded in it (a new file in another shard can supersede its rows without changing
+    its files) and, with ``members``, of the memberships other shards' copies bring to it."""
+    superseded = {parts.superseded: _superseded_ids(parts) for parts, _ in sources}
+    groups = [parts for parts, _ in sources]
+    foreign: dict[str, pl.DataFrame] = {}
+    if members is not None:
+        groups.append(members.shards)
+        foreign = members.foreign()
+    plan = []
+    for shard, files in aligned(groups):
+        dropped = [superseded[parts.superseded].get(shard) for parts, _ in sources]
+        brought = foreign.get(shard)
+        digest = settings_digest(
+            [
+                [part_digest(f) for f in files],
+                [[] if i is None else i.to_list() for i in dropped],
+                [] if brought is None else brought.rows(),
+            ]
+        )
+        plan.append(
+            _Shard(shard, files, brought, [store.path(digest, settings) for store in stores])
+        )
+    return plan
+
+
+def _stored_frames(stores: Sequence[PartStore], plan: Sequence[_Shard]) -> list[pl.LazyFrame]:
+    """Each store's files of every shard, concatenated in shard order; the store keeps these
+    only."""
+    frames = []
+    for i, store in enumerate(stores):
+        files = [item.targets[i] for item in plan]
+        store.prune(files)
+        frames.append(pl.scan_parquet(files) if files else store.table.empty().lazy())
+    return frames
+
+
 def tally_shards(
     stores: Sequence[PartStore],
     sources: Sequence[tuple[Parts, Table]],
@@ -274,43 +332,82 @@ def tally_shards(
     corpus's. A shard's digest includes the ids superseded in it, because a new file in
     another shard can supersede its rows without changing its files; and with ``members``,
     its own memberships file and the memberships other shards' copies bring to it."""
-    superseded = {parts.superseded: _superseded_ids(parts) for parts, _ in sources}
-    groups = [parts for parts, _ in sources]
-    foreign: dict[str, pl.DataFrame] = {}
-    if members is not None:
-        groups.append(members.shards)
-        foreign = members.foreign()
-    stored: list[list[Path]] = []
+    plan = _plan(stores, sources, settings, members)
     computed = 0
-    for shard, files in aligned(groups):
-        dropped = [superseded[parts.superseded].get(shard) for parts, _ in sources]
-        brought = foreign.get(shard)
-        digest = settings_digest(
-            [
-                [part_digest(f) for f in files],
-                [[] if i is None else i.to_list() for i in dropped],
-                [] if brought is None else brought.rows(),
-            ]
-        )
-        targets = [store.path(digest, settings) for store in stores]
-        if not all(target.exists() for target in targets):
-            kept = [
-                scan_parts(Parts(parts.table, ((shard, file),), parts.superseded), table)
-                for (parts, table), file in zip(sources, files[: len(sources)], strict=True)
-            ]
-            if members is not None:
-                kept.append(members.kept(shard, files[-1], brought))
-            results = tally(kept)
-            for store, frame, target in zip(stores, results, targets, strict=True):
-                store.write(frame, target)
-            computed += 1
-        stored.append(targets)
-    frames = []
-    for i, store in enumerate(stores):
-        store.prune(targets[i] for targets in stored)
-        files = [targets[i] for targets in stored]
-        frames.append(pl.scan_parquet(files) if files else store.table.empty().lazy())
-    return frames, computed
+    for item in plan:
+        if item.stored():
+            continue
+        kept = [
+            scan_parts(Parts(parts.table, ((item.shard, file),), parts.superseded), table)
+            for (parts, table), file in zip(sources, item.files[: len(sources)], strict=True)
+        ]
+        if members is not None:
+            kept.append(members.kept(item.shard, item.files[-1], item.brought))
+        results = tally(kept)
+        for store, frame, target in zip(stores, results, item.targets, strict=True):
+            store.write(frame, target)
+        computed += 1
+    return _stored_frames(stores, plan), computed
+
+
+SHARD_FILE = "_shard_file"
+"""The column :func:`fill_together` gives each source row: the file it was read from."""
+
+
+def fill_together(
+    stores: Sequence[PartStore],
+    sources: Sequence[tuple[Parts, Table]],
+    settings: str,
+    compute: Callable[[list[pl.LazyFrame]], Sequence[pl.DataFrame]],
+) -> tuple[list[pl.LazyFrame], int]:
+    """Results of each shard's kept rows, kept in ``stores`` under the digests
+    :func:`tally_shards` uses (without memberships), computed for all the shards the store
+    lacks in one pass: a pass over every shard one by one costs a fixed overhead per shard
+    that a stage with little work per shard would pay 129 times on a first build. Returns
+    each store's frames of every shard, concatenated in shard order, and how many shards
+    were computed.
+
+    ``compute`` gets, per source, the missing shards' rows less their superseded records as
+    one frame with a column :data:`SHARD_FILE` (made only where it is read): the file each
+    row comes from. It returns one frame per store whose every row has the SHARD_FILE of a
+    source row of its own shard: each frame is split by it into the shards' results (a shard
+    without rows has an empty one). Rows must therefore depend on their own shard's rows
+    only, such as each record's on its own rows: a kept record lives in one shard."""
+    plan = _plan(stores, sources, settings)
+    missing = [item for item in plan if not item.stored()]
+    if missing:
+        owner = {file.resolve(): item.shard for item in missing for file in item.files}
+        kept = [
+            scan_parts(
+                Parts(
+                    parts.table,
+                    tuple((item.shard, item.files[i]) for item in missing),
+                    parts.superseded,
+                ),
+                table,
+                path_column=SHARD_FILE,
+            )
+            for i, (parts, table) in enumerate(sources)
+        ]
+        # Shards with the same digest (empty ones) share a file: it is written once.
+        writes: dict[Path, tuple[PartStore, pl.DataFrame]] = {}
+        for i, (store, frame) in enumerate(zip(stores, compute(kept), strict=True)):
+            by_shard: dict[str, list[pl.DataFrame]] = {}
+            for (file,), rows in frame.partition_by(SHARD_FILE, as_dict=True).items():
+                by_shard.setdefault(owner[Path(str(file)).resolve()], []).append(rows)
+            for item in missing:
+                rows = by_shard.get(item.shard)
+                result = pl.concat(rows) if rows else store.table.empty()
+                writes.setdefault(item.targets[i], (store, result))
+
+        def write(target: Path) -> Path:
+            store, frame = writes[target]
+            return store.write(frame, target)
+
+        # Many small files: written side by side (Polars releases the GIL while it writes).
+        with ThreadPoolExecutor(max_workers=pl.thread_pool_size()) as pool:
+            list(pool.map(write, writes))
+    return _stored_frames(stores, plan), len(missing)
 
 
 @contextmanager

@@ -529,6 +529,48 @@ POOL = Table(
     ),
 )
 PRIVATE_TABLES: tuple[Table, ...] = (POOL,)
+# What the pool keeps per parse shard (results/private/parts/build_pool/<name>/, owner-only,
+# see sampling.stage.build_pool): each pool paper's rows, which depend on that paper alone.
+POOL_NODES = Table(
+    "pool_nodes",
+    ("record_id", "position"),
+    "a shard's pool authorships with a linked address in a focal country, their name keys, "
+    "linked e-mail, paper year and lead country (personal data)",
+    (
+        ("record_id", STR, "records.record_id"),
+        ("position", INT, "authorships.position"),
+        ("address_pos", INT, "the linked address"),
+        ("affiliation", STR, "the address as written"),
+        ("side", STR, "its country"),
+        ("institution_id", STR, "its institution"),
+        ("institution_name", STR, "the institution's name"),
+        ("link", STR, "c1, reprint or sole_address"),
+        ("name", STR, "authorships.name"),
+        ("full_name", STR, "authorships.full_name"),
+        ("is_corresponding", BOOL, "authorships.is_corresponding"),
+        ("orcid", STR, "normalised ORCID"),
+        ("researcher_id", STR, "normalised ResearcherID"),
+        ("full_key", STR, "full-name key (null for initials only)"),
+        ("au_key", STR, "AU-name key"),
+        ("email", STR, "linked e-mail"),
+        ("email_method", STR, "how it was linked"),
+        ("email_confidence", pl.Float64, "how sure the link is"),
+        ("year", INT, "records.year"),
+        ("lead_country", STR, "the paper's lead side"),
+        ("co_keys", STR_LIST, "full-name keys of the paper's other authors (small bylines)"),
+    ),
+)
+POOL_PAPERS = Table(
+    "pool_papers",
+    ("record_id",),
+    "a shard's pool papers with their authorship counts, for the pool's log",
+    (
+        ("record_id", STR, "records.record_id"),
+        ("n_authorships", INT, "authorships"),
+        ("n_unlinked", INT, "authorships linked to no address (several C1 addresses)"),
+        ("n_emails", INT, "authorships with a linked e-mail"),
+    ),
+)
 
 
 # --- Classification and indicators (results/tables/ and results/indicators/) -----------------

@@ -152,10 +152,12 @@ def _scan_parts(path: Path, table: Table) -> pl.LazyFrame:
     return scan_parts(parts_of(path, table), table, listed_by=path)
 
 
-def scan_parts(parts: Parts, table: Table, listed_by: str | Path = "") -> pl.LazyFrame:
+def scan_parts(
+    parts: Parts, table: Table, listed_by: str | Path = "", path_column: str | None = None
+) -> pl.LazyFrame:
     """``parts`` read as one table of ``table``'s schema, less their superseded rows (those
     whose ``table.record_column`` is a record id the superseded table lists for the part's
-    shard)."""
+    shard); with ``path_column``, a column of that name with each row's file."""
     where = f" listed by {listed_by}" if listed_by else ""
     for _, file in parts.files:
         if not file.exists():
@@ -180,12 +182,13 @@ def scan_parts(parts: Parts, table: Table, listed_by: str | Path = "") -> pl.Laz
     # Runs of parts without superseded rows are one scan (Polars reads its files in parallel).
     for dropped, run in itertools.groupby(parts.files, key=lambda part: (part[0],) in superseded):
         if not dropped:
-            frames.append(pl.scan_parquet([file for _, file in run]))
+            files = [file for _, file in run]
+            frames.append(pl.scan_parquet(files, include_file_paths=path_column))
             continue
         for shard, file in run:
             ids = superseded[(shard,)].get_column("record_id")
             kept = ~pl.col(table.record_column).is_in(ids.implode())
-            frames.append(pl.scan_parquet(file).filter(kept))
+            frames.append(pl.scan_parquet(file, include_file_paths=path_column).filter(kept))
     if not frames:
         return table.empty().lazy()
     return pl.concat(frames, how="vertical")

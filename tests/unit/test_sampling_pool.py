@@ -372,6 +372,33 @@ def test_same_full_name_with_a_shared_coauthor_is_one_person(registry) -> None:
     assert sorted(pool.merges["evidence"]) == ["brown|alice with li|xin", "li|xin with brown|alice"]
 
 
+def test_two_shared_coauthors_give_one_merge_with_the_smallest_evidence(registry) -> None:
+    """Li, Xin shares two co-authors between papers at different institutions: one merge of
+    the pair, whose evidence is the smallest (not the first row, whose order varied from run
+    to run), whatever the order of the papers and authors."""
+    coauthors = [Author("Zhou, B", "Zhou, Bo"), Author("Brown, A", "Brown, Alice")]
+    papers = [
+        pair_paper("WOS:1", 2011, [Author("Li, X", "Li, Xin")], coauthors[::-1]),
+        pair_paper(
+            "WOS:2",
+            2013,
+            [Author("Li, X", "Li, Xin")],
+            coauthors,
+            chn="chn-tsinghua",
+            gbr="gbr-leeds",
+        ),
+    ]
+    pool = build(papers, registry)
+    li = pool.merges.filter(pl.col("evidence").str.starts_with("li|xin"))
+    assert li.select("node", "other", "evidence").rows() == [
+        ("WOS:2#00001", "WOS:1#00001", "li|xin with brown|alice")
+    ]
+    for shuffled in (papers[::-1], [*papers[1:], papers[0]]):
+        again = build(shuffled, registry)
+        assert again.merges.equals(pool.merges)
+        assert again.people.equals(pool.people)
+
+
 def test_two_authors_of_one_paper_with_one_name_are_never_merged_by_name(registry) -> None:
     papers = [
         pair_paper(

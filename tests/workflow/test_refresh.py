@@ -102,6 +102,8 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
     assert f"1 of {SHARDS} merge parts computed" in log
     log = (study / "logs" / "classify_papers" / "classify_papers.log").read_text()
     assert f"1 of {SHARDS} class parts computed" in log
+    log = (study / "logs" / "build_pool" / "build_pool.log").read_text()
+    assert f"pool parts of 1 of {SHARDS} shards computed" in log
     # So did the merge (one source: every record is its own work), classification, the record
     # hashes that tell what changed since the previous run, and the report's classes under the
     # other country policies: each store holds one part per shard. So did the tallies that
@@ -116,6 +118,8 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
         *(f"parts/merge_works/{t.name}" for t in schemas.MERGE_PART_TABLES),
         *(f"parts/classify_papers/{t.name}" for t in schemas.CLASS_PART_TABLES),
         "parts/record_hashes",
+        # The pool's papers, kept with the rest of the personal data.
+        *(f"private/parts/build_pool/{t.name}" for t in (schemas.POOL_NODES, schemas.POOL_PAPERS)),
         "parts/report/policy_classes",
         "parts/report/policy_classes/changes",
         # (Its funding tallies too, but the study's exports acknowledge no funder: every

@@ -125,8 +125,12 @@ SAMPLING_CODE = code_version(
         SRC / "normalise" / "curated.py",
         SRC / "schemas.py",
         SRC / "tableio.py",
+        SRC / "parts.py",
     ]
 )
+# Each pool paper's authorships, keys and e-mails per shard (collabscope.sampling.stage.
+# build_pool): names and e-mails, so under results/private/ (owner-only), not results/parts/.
+POOL_STORE = "results/private/parts/build_pool"
 if config["sampling"]["dataset"] and config["sampling"]["dataset"] not in config["datasets"]:
     _user_error(
         f"config sampling.dataset: {config['sampling']['dataset']!r} is not a dataset "

@@ -21,6 +21,8 @@ rule build_pool:
     params:
         focal_countries=config["study"]["focal_countries"],
         dataset=config["sampling"]["dataset"],
+        # Each shard's pool papers, kept so that a new export file computes its shard only.
+        store=POOL_STORE,
         code=SAMPLING_CODE,
     log:
         "logs/build_pool/build_pool.log",

@@ -15,4 +15,5 @@ run(
     list(snakemake.params.focal_countries),
     snakemake.params.dataset,
     dict(snakemake.output.items()),
+    snakemake.params.store,
 )

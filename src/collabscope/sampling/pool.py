@@ -21,6 +21,10 @@ Steps, each a function over LazyFrames:
    evidence. Full names only: initials ('Li, X') never merge by name. Nothing forbids a merge
    chain from joining two ORCIDs; ``orcids`` lists them and the real-data test finds none.
 6. :func:`people` — one row per person (:data:`collabscope.schemas.POOL`).
+
+Steps 1-4 and the name keys of step 5 depend on each paper's own rows only
+(:func:`paper_frames`, which a stage can compute per parse shard and keep); grouping the
+authorships into people and describing them (:func:`pool_of`) is done over the whole pool.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from collabscope import schemas
 from collabscope.sampling import names
 
 MERGE_REASONS = ("orcid", "researcher_id", "email", "name_institution", "name_coauthor")
@@ -283,7 +288,12 @@ def merge_edges(nodes: pl.LazyFrame, coauthors: pl.LazyFrame) -> pl.LazyFrame:
     def star(
         frame: pl.LazyFrame, by: list[str], reason: str, evidence: pl.Expr, by_name: bool = False
     ) -> pl.LazyFrame:
-        grouped = frame.drop_nulls(by).select("node", "record_id", *by, _evidence=evidence)
+        # A value that one authorship has merges nothing: most are, and are dropped first.
+        grouped = (
+            frame.drop_nulls(by)
+            .filter(pl.len().over(by) > 1)
+            .select("node", "record_id", *by, _evidence=evidence)
+        )
         if by_name:
             # Two authors of one paper with one name are two people: neither is merged by name.
             grouped = grouped.filter(pl.col("node").n_unique().over(*by, "record_id") == 1)
@@ -300,28 +310,34 @@ def merge_edges(nodes: pl.LazyFrame, coauthors: pl.LazyFrame) -> pl.LazyFrame:
         star(nodes, ["email"], "email", pl.col("email")),
         star(nodes, ["full_key", "institution_id"], "name_institution", institution, True),
     ]
+    # Only a name on several papers can share a co-author across papers: the others are
+    # dropped before the (large) join with the co-authors.
     shared = (
         nodes.drop_nulls("full_key")
+        .filter(pl.col("record_id").n_unique().over("full_key") > 1)
         .select("node", "record_id", "full_key")
         .join(coauthors, on="node")
         .filter(pl.col("record_id").n_unique().over("full_key", "co_key") > 1)
     )
     with_coauthor = pl.concat_str([pl.col("full_key"), pl.lit(" with "), pl.col("co_key")])
     edges.append(star(shared, ["full_key", "co_key"], "name_coauthor", with_coauthor, True))
+    # Two shared co-authors can join a pair twice under one rule: the smallest evidence is
+    # kept, whatever order the rows came in.
     return (
         pl.concat(edges)
-        .unique(["node", "other", "reason"], keep="first")
         .sort("reason", "node", "other", "evidence")
+        .unique(["node", "other", "reason"], keep="first", maintain_order=True)
     )
 
 
 def components(nodes: pl.LazyFrame, edges: pl.LazyFrame) -> pl.DataFrame:
     """node -> label, the smallest node of its connected component (label propagation until
     nothing changes; a few rounds for the chains real data make)."""
-    labels = nodes.select("node").unique().with_columns(label=pl.col("node")).collect()
     undirected = pl.concat(
         [edges.select("node", "other"), edges.select(node="other", other="node")]
     ).collect()
+    # An authorship without an edge is its own component: only the few with one propagate.
+    labels = undirected.select("node").unique().with_columns(label=pl.col("node"))
     while True:
         reached = (
             undirected.join(labels, left_on="other", right_on="node")
@@ -340,8 +356,16 @@ def components(nodes: pl.LazyFrame, edges: pl.LazyFrame) -> pl.DataFrame:
             .drop("_up")
         )
         if updated.sort("node").equals(labels.sort("node")):
-            return updated.sort("node")
+            break
         labels = updated
+    return (
+        nodes.select("node")
+        .unique()
+        .collect()
+        .join(updated, on="node", how="left")
+        .with_columns(label=pl.coalesce("label", "node"))
+        .sort("node")
+    )
 
 
 def person_ids(labels: pl.Series) -> pl.Series:
@@ -354,76 +378,146 @@ def person_ids(labels: pl.Series) -> pl.Series:
     )
 
 
-def disambiguate(
-    sides: pl.LazyFrame,
-    authorships: pl.LazyFrame,
-    emails: pl.LazyFrame,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Group the pool's authorships into people.
+def authorship_keys(authorships: pl.LazyFrame) -> pl.LazyFrame:
+    """Each authorship's name, corresponding flag and identity keys: record_id, position,
+    name, full_name, is_corresponding, orcid, researcher_id, full_key, au_key."""
+    return authorships.select(
+        "record_id",
+        "position",
+        "name",
+        "full_name",
+        "is_corresponding",
+        orcid=names.orcid_key(pl.col("orcid")),
+        researcher_id=pl.col("researcher_id").str.strip_chars().str.to_uppercase(),
+        full_key=names.full_key(pl.col("name"), pl.col("full_name")),
+        au_key=names.au_key(pl.col("name")),
+    )
 
-    Returns (authorship -> person_id with the authorship's keys, merges: person_id, node,
-    other, reason, evidence)."""
-    keyed = (
-        authorships.select(
-            "record_id",
-            "position",
-            "name",
-            "full_name",
-            "is_corresponding",
-            orcid=names.orcid_key(pl.col("orcid")),
-            researcher_id=pl.col("researcher_id").str.strip_chars().str.to_uppercase(),
-            full_key=names.full_key(pl.col("name"), pl.col("full_name")),
-            au_key=names.au_key(pl.col("name")),
-        )
+
+@dataclass(frozen=True)
+class PaperFrames:
+    """The part of the pool that depends on each paper's own rows only, for the papers with an
+    address in every focal country (of any dataset)."""
+
+    nodes: pl.DataFrame  # collabscope.schemas.POOL_NODES
+    papers: pl.DataFrame  # collabscope.schemas.POOL_PAPERS
+
+
+def paper_frames(
+    tables: Mapping[str, pl.LazyFrame], focal_countries: Sequence[str], carry: str | None = None
+) -> PaperFrames:
+    """Steps 1-4 and the keys of step 5 for every paper with an address in every focal
+    country: its authorships in a focal country with their keys, e-mail, paper year, lead
+    country and co-authors' keys (``nodes``), and its authorship counts (``papers``).
+
+    ``tables``: authorships, records, author_address and the normalised addresses. With
+    ``carry``, a column of the addresses copied to each paper's rows (the paper's addresses
+    must agree on it): the rows of several parts are computed together and split after."""
+    addresses = tables["addresses"]
+    chosen = pool_records(addresses, focal_countries).collect()
+    chosen_ids = chosen.get_column("record_id").implode()
+
+    def only(frame: pl.LazyFrame) -> pl.LazyFrame:
+        # The pool's papers are few: read each table's share once, not once per consumer
+        # (a filter, not a semi join: Parquet decodes the other columns of its rows only).
+        return frame.filter(pl.col("record_id").is_in(chosen_ids)).collect().lazy()
+
+    located = ["record_id", "address_pos", "kind", "raw", "country"]
+    located += ["institution_id", "institution_name", *([carry] if carry else [])]
+    authorships = only(tables["authorships"].select(schemas.AUTHORSHIPS.schema.names()))
+    author_address = only(tables["author_address"].select("record_id", "position", "address_pos"))
+    # Only the columns the pool reads: the other record columns (titles, abstracts, keywords)
+    # made this the stage's slowest read.
+    records = only(tables["records"].select("record_id", "year", "emails"))
+    pool_addresses = only(addresses.select(located))
+    sides = (
+        authorship_sides(authorships, pool_addresses, author_address, focal_countries)
         .collect()
         .lazy()
     )
-    nodes = (
-        sides.join(keyed, on=["record_id", "position"])
-        .join(emails, on=["record_id", "position"], how="left")
-        .with_columns(node=_node(pl.col("record_id"), pl.col("position")))
-        .collect()  # used by the rules, the components and the result: compute once
-        .lazy()
-    )
+    emails = link_emails(records, authorships).collect()
+    keyed = authorship_keys(authorships).collect()
     # Co-authors of hyper-authored papers say little about identity and would make the pair
     # table quadratic in the byline (3,000 authors: 9 million pairs); they are not used.
     small = keyed.group_by("record_id").len().filter(pl.col("len") <= COAUTHOR_BYLINE_MAX)
-    coauthors = (
-        nodes.select("node", "record_id", "position")
-        .join(small.select("record_id"), on="record_id", how="semi")
-        .join(keyed.select("record_id", "position", "full_key"), on="record_id", suffix="_co")
-        .filter((pl.col("position") != pl.col("position_co")) & pl.col("full_key").is_not_null())
-        .select("node", co_key="full_key")
-        .unique()
+    co_keys = (
+        sides.select("record_id", "position")
+        .join(small.lazy().select("record_id"), on="record_id", how="semi")
+        .join(
+            keyed.lazy().select("record_id", _co_position="position", _co_key="full_key"),
+            on="record_id",
+        )
+        .filter((pl.col("position") != pl.col("_co_position")) & pl.col("_co_key").is_not_null())
+        .group_by("record_id", "position")
+        .agg(co_keys=pl.col("_co_key").unique().sort())
     )
-    edges = merge_edges(nodes, coauthors).collect().lazy()
-    labels = components(nodes, edges)
+    leads = paper_lead_country(pool_addresses, author_address).select("record_id", "lead_country")
+    nodes = (
+        sides.join(keyed.lazy(), on=["record_id", "position"])
+        .join(emails.lazy(), on=["record_id", "position"], how="left")
+        .join(records.select("record_id", "year"), on="record_id", how="left")
+        .join(leads, on="record_id", how="left")
+        .join(co_keys, on=["record_id", "position"], how="left")
+        .with_columns(pl.col("co_keys").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+    )
+    single = (
+        pool_addresses.filter(pl.col("kind") == "affiliation")
+        .group_by("record_id")
+        .len()
+        .filter(pl.col("len") == 1)
+    )
+    unlinked = (
+        authorships.join(author_address, on=["record_id", "position"], how="anti")
+        .join(single, on="record_id", how="anti")
+        .group_by("record_id")
+        .agg(n_unlinked=pl.len())
+    )
+    papers = (
+        chosen.lazy()
+        .join(
+            authorships.group_by("record_id").agg(n_authorships=pl.len()),
+            on="record_id",
+            how="left",
+        )
+        .join(unlinked, on="record_id", how="left")
+        .join(
+            emails.lazy().group_by("record_id").agg(n_emails=pl.len()), on="record_id", how="left"
+        )
+        .with_columns(pl.col("n_authorships", "n_unlinked", "n_emails").fill_null(0).cast(pl.Int64))
+    )
+    if carry:
+        owner = pool_addresses.select("record_id", carry).unique("record_id")
+        nodes = nodes.join(owner, on="record_id")
+        papers = papers.join(owner, on="record_id")
+    nodes_frame, papers_frame = pl.collect_all([nodes, papers])
+    return PaperFrames(nodes_frame, papers_frame)
+
+
+def disambiguate(nodes: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Group the pool's authorships (:data:`collabscope.schemas.POOL_NODES` rows) into people.
+
+    Returns (authorship -> person_id with the authorship's columns, merges: person_id, node,
+    other, reason, evidence)."""
+    nodes = nodes.with_columns(node=_node(pl.col("record_id"), pl.col("position"))).sort("node")
+    coauthors = nodes.lazy().select("node", co_key="co_keys").explode("co_key").drop_nulls("co_key")
+    edges = merge_edges(nodes.lazy(), coauthors).collect()
+    labels = components(nodes.lazy(), edges.lazy())
     labels = labels.with_columns(person_ids(labels["label"]))
-    assigned = nodes.collect().join(labels.select("node", "person_id"), on="node")
+    assigned = nodes.join(labels.select("node", "person_id"), on="node")
     merges = (
-        edges.collect()
-        .join(labels.select("node", "person_id"), on="node")
+        edges.join(labels.select("node", "person_id"), on="node")
         .select("person_id", "node", "other", "reason", "evidence")
         .sort("person_id", "node", "other", "reason")
     )
     return assigned.sort("node"), merges
 
 
-def people(
-    assigned: pl.DataFrame,
-    merges: pl.DataFrame,
-    records: pl.LazyFrame,
-    leads: pl.LazyFrame,
-    registry: pl.DataFrame,
-) -> pl.DataFrame:
-    """One row per person: the columns of :data:`collabscope.schemas.POOL`."""
-    years = records.select("record_id", "year").collect()
-    lead = leads.collect()
+def people(assigned: pl.DataFrame, merges: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
+    """One row per person: the columns of :data:`collabscope.schemas.POOL`. ``assigned``: the
+    authorships with their person_id, paper year and lead country (:func:`disambiguate`)."""
     tiers = registry.select("institution_id", "tiers")
     rows = (
-        assigned.join(years, on="record_id", how="left")
-        .join(lead, on="record_id", how="left")
-        .with_columns(
+        assigned.with_columns(
             is_first=pl.col("position") == 1,
             is_lead_side=(pl.col("side") == pl.col("lead_country")).fill_null(False),
             _spelled=pl.col("full_key").is_not_null(),
@@ -497,56 +591,21 @@ class Pool:
     merges_by_rule: dict[str, int]
 
 
-def build_pool(
-    tables: Mapping[str, pl.LazyFrame],
-    registry: pl.DataFrame,
-    focal_countries: Sequence[str],
-    dataset: str | None = None,
-) -> Pool:
-    """The whole pool from the canonical ``tables`` (authorships, records, author_address,
-    dataset_records) and the normalised ``addresses``, with tiers from ``registry``."""
-    addresses = tables["addresses"]
-    chosen = pool_records(addresses, focal_countries, tables["dataset_records"], dataset).collect()
-    chosen_ids = chosen.get_column("record_id").implode()
-
-    def only(frame: pl.LazyFrame) -> pl.LazyFrame:
-        # The pool's papers are few: read each table's share once, not once per consumer
-        # (a filter, not a semi join: Parquet decodes the other columns of its rows only).
-        return frame.filter(pl.col("record_id").is_in(chosen_ids)).collect().lazy()
-
-    authorships = only(tables["authorships"])
-    author_address = only(tables["author_address"])
-    # Only the columns the pool reads: the other record columns (titles, abstracts, keywords)
-    # made this the stage's slowest read.
-    records = only(tables["records"].select("record_id", "year", "emails"))
-    pool_addresses = only(addresses)
-    sides = authorship_sides(authorships, pool_addresses, author_address, focal_countries)
-    sides = sides.collect()
-    emails = link_emails(records, authorships).collect()
-    assigned, merges = disambiguate(sides.lazy(), authorships, emails.lazy())
-    leads = paper_lead_country(pool_addresses, author_address)
-    frame = people(assigned, merges, records, leads, registry)
-    n_authorships = authorships.select(pl.len()).collect().item()
-    single = (
-        pool_addresses.filter(pl.col("kind") == "affiliation")
-        .group_by("record_id")
-        .len()
-        .filter(pl.col("len") == 1)
-    )
-    unlinked = (
-        authorships.join(author_address, on=["record_id", "position"], how="anti")
-        .join(single, on="record_id", how="anti")
-        .select(pl.len())
-        .collect()
-        .item()
-    )
+def pool_of(frames: PaperFrames, registry: pl.DataFrame) -> Pool:
+    """The pool of the papers of ``frames`` (steps 5 and 6, over all of them at once), with
+    tiers from ``registry``."""
+    nodes, papers = frames.nodes, frames.papers
+    assigned, merges = disambiguate(nodes)
+    frame = people(assigned, merges, registry)
+    totals = papers.select(pl.col("n_authorships", "n_unlinked", "n_emails").sum())
+    n_authorships, unlinked, n_emails = (int(n) for n in totals.row(0))
     counts = {
-        "papers": chosen.height,
+        "papers": papers.height,
         "authorships": n_authorships,
-        "authorships_in_focal_countries": sides.height,
-        "authorships_linked_elsewhere_only": n_authorships - sides.height - unlinked,
+        "authorships_in_focal_countries": nodes.height,
+        "authorships_linked_elsewhere_only": n_authorships - nodes.height - unlinked,
         "authorships_unlinked": unlinked,
-        "emails_linked": emails.height,
+        "emails_linked": n_emails,
         "merges": merges.height,
         "people": frame.height,
         "people_with_email": int(frame["email"].is_not_null().sum()),
@@ -555,6 +614,36 @@ def build_pool(
         frame,
         merges,
         counts,
-        dict(sides.group_by("link").len().sort("link").iter_rows()),
+        dict(nodes.group_by("link").len().sort("link").iter_rows()),
         dict(merges.group_by("reason").len().sort("reason").iter_rows()),
     )
+
+
+def in_dataset(frames: PaperFrames, chosen: pl.Series) -> PaperFrames:
+    """``frames`` of the papers whose record_id is in ``chosen`` only."""
+    kept = pl.col("record_id").is_in(chosen.implode())
+    return PaperFrames(frames.nodes.filter(kept), frames.papers.filter(kept))
+
+
+def dataset_records_of(dataset_records: pl.LazyFrame, dataset: str) -> pl.Series:
+    """The record ids of ``dataset``."""
+    return (
+        dataset_records.filter(pl.col("dataset") == dataset)
+        .select("record_id")
+        .collect()
+        .get_column("record_id")
+    )
+
+
+def build_pool(
+    tables: Mapping[str, pl.LazyFrame],
+    registry: pl.DataFrame,
+    focal_countries: Sequence[str],
+    dataset: str | None = None,
+) -> Pool:
+    """The whole pool from the canonical ``tables`` (authorships, records, author_address,
+    dataset_records) and the normalised ``addresses``, with tiers from ``registry``."""
+    frames = paper_frames(tables, focal_countries)
+    if dataset:
+        frames = in_dataset(frames, dataset_records_of(tables["dataset_records"], dataset))
+    return pool_of(frames, registry)
