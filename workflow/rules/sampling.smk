@@ -28,7 +28,7 @@ rule build_pool:
         "logs/build_pool/build_pool.log",
     benchmark:
         "benchmarks/build_pool/build_pool.tsv"
-    threads: 2
+    threads: threads_for(POOL_STORE)
     resources:
         mem_mb=4000,
     conda:
