@@ -56,12 +56,13 @@ def combine_shards(
     candidates = kept.filter(pl.col("record_id").hash(_HASH_SEED).is_duplicated())
     in_several = candidates.filter(pl.col("record_id").is_duplicated())["record_id"].unique()
     in_several_shards = pl.col("record_id").is_in(in_several.implode())
+    occurrences = _scan_shards(dirs, schemas.RECORDS).select(
+        "record_id", "source_file", "source_line", "_shard"
+    )
     duplicated = (
-        _scan_shards(dirs, schemas.RECORDS)
-        .select("record_id", "source_file", "source_line", "_shard")
-        .filter(in_several_shards)
-        .collect()
-        .sort("source_file", "source_line", "_shard")
+        occurrences.filter(in_several_shards).collect().sort("source_file", "source_line", "_shard")
+        if in_several.len()
+        else occurrences.clear().collect()  # none: no need to read every record's source again
     )
     first = pl.col("record_id").is_first_distinct()
     superseded = (
