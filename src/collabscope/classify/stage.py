@@ -574,17 +574,24 @@ def compute_indicators(
     is_flagged = pl.col("record_id").is_in(flagged["record_id"].implode())
     highly_cited_rows = ind.class_rows(
         counted.classes.filter(is_flagged),
-        counted.membership.filter(pl.col("dataset").is_in(corpus)),
+        counted.membership.filter(pl.col("dataset").is_in(corpus), is_flagged),
     )
     frames = ind.finish(counted.partial, highly_cited_rows, periods, focal, settings)
     links = counted.links
     write_table(links, schemas.CITATION_LINKS, outputs["citation_links"])
     # The cited papers' classes and the citing records' credit only (none without links).
     cited = counted.encode(counted.encode(links, "record_id"), "cited_record_id").collect()
+
+    def linked(frame: pl.LazyFrame, ids: pl.Series) -> pl.LazyFrame:
+        # No link (no dataset cites): no row, and no scan of every shard's rows to find none.
+        return (
+            frame.filter(pl.col("record_id").is_in(ids.implode())) if ids.len() else frame.clear()
+        )
+
     frames["citing_countries_by_cited"] = ind.citing_countries_by_cited(
         cited.lazy(),
-        counted.classes.filter(pl.col("record_id").is_in(cited["cited_record_id"].implode())),
-        counted.credit.filter(pl.col("record_id").is_in(cited["record_id"].implode())),
+        linked(counted.classes, cited["cited_record_id"]),
+        linked(counted.credit, cited["record_id"]),
         periods,
         int(settings["top_n"]),
         settings["counting"],
