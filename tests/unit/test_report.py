@@ -66,16 +66,14 @@ def test_figures_have_the_same_bytes_in_two_processes(tmp_path: Path) -> None:
 
 def test_figures_drawn_by_a_worker_are_the_figures_drawn_here(tmp_path: Path) -> None:
     for name, workers in (("here", 0), ("worker", 1)):
-        # New figures each time: saving lays a figure out, and a second layout starts from it.
-        charts = [
-            figures.line_chart("T", [2001, 2002, 2003], [("a", [1, 2, None])], "x", "y"),
-            figures.bar_chart("B", ["China", "UK"], [5, 4], [True, False], "n", "f", "o"),
-        ]
         with figures.FigureWriter(tmp_path / name, workers) as writer:
-            for i, chart in enumerate(charts):
-                writer.save(chart, f"c{i}")
+            writer.draw("c0", figures.line_chart, "T", [2001, 2002], [("a", [1, None])], "x", "y")
+            writer.draw("c1", figures.bar_chart, "B", ["CN", "UK"], [5, 4], [True, False], *"nfo")
+            # A figure made here: new each time (saving lays a figure out, and a second layout
+            # starts from the first).
+            writer.save(figures.line_chart("S", [2001], [("b", [3])], "x", "y"), "c2")
     here = _digests(tmp_path / "here")
-    assert sorted(here) == ["c0.png", "c0.svg", "c1.png", "c1.svg"]
+    assert sorted(here) == [f"c{i}.{ext}" for i in range(3) for ext in ("png", "svg")]
     assert here == _digests(tmp_path / "worker")
 
 

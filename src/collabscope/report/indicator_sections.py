@@ -599,8 +599,9 @@ def _trend_figure(
 ) -> FigureBlock:
     years = data.years
     periods = [(p.label, p.first, p.last) for p in data.study.periods]
-    figure = figures.trend_chart(title, years, series, ylabel, periods, percent)
-    png, svg = figure_writer.save(figure, name)
+    png, svg = figure_writer.draw(
+        name, figures.trend_chart, title, years, series, ylabel, periods, percent
+    )
     frame = pl.DataFrame(
         {"year": years, **{f"s{i}": s[1] for i, s in enumerate(series)}},
         schema={"year": pl.Int64, **{f"s{i}": pl.Float64 for i in range(len(series))}},

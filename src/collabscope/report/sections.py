@@ -175,8 +175,9 @@ def records_per_year(
     no_year = int(record_years.filter(pl.col("year").is_null())["records"].sum())
     series = [(name, wide[name].to_list()) for name in names]
     title = "Records per publication year, by dataset"
-    figure = figures.line_chart(title, span, series, "Publication year", "Records")
-    png, svg = figure_writer.save(figure, "records_per_year")
+    png, svg = figure_writer.draw(
+        "records_per_year", figures.line_chart, title, span, series, "Publication year", "Records"
+    )
     data = table_block(
         "records_per_year",
         "Records per year (figure data)",
@@ -232,7 +233,9 @@ def address_countries(
     )
     top = top.with_columns(name=pl.col("country").replace_strict(names, default=pl.col("country")))
     title = f"Records with an affiliation in each country (top {TOP_COUNTRIES})"
-    figure = figures.bar_chart(
+    png, svg = figure_writer.draw(
+        "address_countries",
+        figures.bar_chart,
         title,
         [f"{n} ({c})" for c, n in top.select("country", "name").iter_rows()],
         top["records"].to_list(),
@@ -241,7 +244,6 @@ def address_countries(
         "focal country",
         "other country",
     )
-    png, svg = figure_writer.save(figure, "address_countries")
     data = table_block(
         "address_countries",
         "Countries of affiliations (figure data)",
