@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,29 @@ def _name(i: int) -> str:
     return "savedrecs.txt" if i == 0 else f"savedrecs ({i}).txt"
 
 
+# The stages that keep per-shard results (workflow/rules/common.smk threads_for).
+PER_SHARD_STAGES = (
+    "normalise_addresses",
+    "normalise_funding",
+    "merge_works",
+    "classify_papers",
+    "build_pool",
+    "compute_indicators",
+    "compare_runs",
+)
+
+
+def _threads(output: str) -> dict[str, int]:
+    """Rule -> threads of the jobs a run printed (Snakemake prints threads above one only)."""
+    threads: dict[str, int] = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", output):
+        rule = re.match(r"(?:local)?rule (\w+):", block)
+        if rule:
+            found = re.search(r"^\s+threads: (\d+)$", block, re.M)
+            threads[rule.group(1)] = int(found.group(1)) if found else 1
+    return threads
+
+
 def _mtimes(results: Path) -> dict[str, int]:
     return {str(p.relative_to(results)): p.stat().st_mtime_ns for p in results.rglob("*.*")}
 
@@ -65,6 +89,10 @@ def study(tmp_path: Path) -> tuple[Path, dict[str, int]]:
     assert first.returncode == 0, first.stderr[-3000:]
     first_build = planned_jobs(first.stderr)
     assert first_build["parse_exports"] == SHARDS
+    # Every shard to compute: two threads each.
+    assert {r: _threads(first.stderr)[r] for r in PER_SHARD_STAGES} == dict.fromkeys(
+        PER_SHARD_STAGES, 2
+    )
     return tmp_path, first_build
 
 
@@ -85,6 +113,10 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
     refresh = _refresh(study, "--cores", "2")
     assert refresh.returncode == 0, refresh.stderr[-3000:]
     assert planned_jobs(refresh.stderr) == expected  # what ran, not only what was planned
+    # One shard to compute: one thread each, two of them side by side on two cores.
+    assert {r: _threads(refresh.stderr)[r] for r in PER_SHARD_STAGES} == dict.fromkeys(
+        PER_SHARD_STAGES, 1
+    )
     after = _mtimes(results)
     changed = {name for name in after if after[name] != before.get(name)}
     # Only the new file's shard, and the combined tables, normalised tables and report after it

@@ -29,6 +29,9 @@ rule build_pool:
     benchmark:
         "benchmarks/build_pool/build_pool.tsv"
     threads: threads_for(POOL_STORE)
+    # First among the jobs ready when normalisation ends: in a refresh the pool, the draw and
+    # the letters are the longest chain to the report, which waits for the draw.
+    priority: 1
     resources:
         mem_mb=4000,
     conda:
@@ -50,6 +53,7 @@ rule draw_sample:
         # seed 1 -> 2 next to size 2 and reserves 1 would look unchanged.
         draw={k: config["sampling"][k] for k in ("seed", "size", "reserves", "strata", "filters")},
         code=SAMPLING_CODE,
+    priority: 1
     log:
         "logs/draw_sample/draw_sample.log",
     conda:
@@ -72,6 +76,7 @@ rule write_invitations:
         title=config["study"]["title"],
         focal_countries=config["study"]["focal_countries"],
         code=SAMPLING_CODE,
+    priority: 1
     log:
         "logs/write_invitations/write_invitations.log",
     conda:
