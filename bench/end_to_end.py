@@ -117,6 +117,31 @@ Measured on 2026-11-24, the session after (the machine was noisier: the 129 pars
   refresh ran on a slower machine than run A's (build_pool, unchanged, 7.0 against 4.9 s, its
   CPU 10.6 against 7.8 s); by hand, render_report on one core and on two took 8.7 / 7.9 and
   7.3 / 8.9 s: no difference beyond the noise.
+
+Measured on 2026-11-24, the session after (a new machine without SLURM; load 0.7-1.2 before
+the builds; that morning, the code of the last run above built in 368.7 s and one more file
+took 33.0 s = 8.9%):
+
+- Run A (be3b2c5): compare_runs keeping its records snapshot per shard (a refresh compares the
+  changed shards only), the pool's per-paper frames kept per shard (results/private/parts/),
+  the top per cent from each group's papers per number of citations, build_tables finding the
+  ids of several shards by a hash, the report's figures drawn by a forked worker, and the
+  per-shard stages on one thread once their store holds results (two of them then run side by
+  side). Full build **393.0 s**, 693 s CPU, peak RSS **2,607 MB**. One more file: **23.0 s =
+  5.8%** (target 5%: not met).
+- Run B (96f09c5), also: no source read when no id is in two shards, the classification's log
+  summary without hashing six million ids, no class row read for citation links when nothing
+  cites, checksums capped at 32 KB, no matplotlib in the report's own process. Full build
+  **370.1 s**, 655 s CPU, peak RSS 2,628 MB. One more file: **22.2 s = 6.0%**, of which the
+  parse job 6.5 s wall for 2.8 s CPU: it waited on the disk (its shard's 28 other files were
+  no longer in the page cache after the build).
+- Run C (d884f98), also: the sampling jobs first among the jobs ready at once. Full build
+  **369.2 s**, 657 s CPU, peak RSS **2,658 MB**; `snakemake -n` 2.8 s (nothing built) and
+  3.1 s (everything built). One more file: **17.2 s = 4.7%** (3.5% of the CPU time), 13
+  jobs: render_report 3.6, parse_exports 3.0, build_pool 2.7, compute_indicators 1.6,
+  build_tables 1.4, normalise_addresses 1.0, classify_papers 0.9, normalise_funding 0.8,
+  merge_works 0.6, compare_runs 0.5; the rest, about 5 s, is Snakemake's start (2 s of
+  imports), planning and bookkeeping, draw_sample and write_invitations.
 """
 
 from __future__ import annotations
