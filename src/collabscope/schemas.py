@@ -468,6 +468,31 @@ SHARD_TABLES: tuple[Table, ...] = (
     QUARANTINE,
     ACCOUNTING,
 )
+# What a parse job keeps of each export file between runs (results/parts/parse_exports/<shard>/,
+# see parse.shard.TokenCache): the file's tokens, records numbered from 0. No key: the rows keep
+# the tokeniser's order, which the builder's first-occurrence rules and field order depend on.
+FILE_TOKENS = Table(
+    "file_tokens",
+    (),
+    "one export file's field items, in the order its tokeniser gave them",
+    (
+        ("rec", INT, "record number in the file, from 0"),
+        ("tag", STR, "field tag in the builder's terms (WoS tags; other formats mapped)"),
+        ("value", STR, "one item or piece of the field's text"),
+    ),
+)
+FILE_TOKEN_RECORDS = Table(
+    "file_token_records",
+    (),
+    "one export file's records and stray blocks, in file order",
+    (
+        ("rec", INT, "record number in the file, from 0"),
+        ("line", INT, "line the record or block begins on"),
+        ("problem", STR, "why it cannot be used (null: usable)"),
+        ("excerpt", STR, "its first characters, for the quarantine"),
+        ("is_record", BOOL, "a record, not a stray block"),
+    ),
+)
 # Tables keyed by record_id whose rows follow the record's first occurrence.
 CHILD_TABLES: tuple[Table, ...] = (AUTHORSHIPS, ADDRESSES, AUTHOR_ADDRESS, FUNDING, REFERENCES)
 # The canonical tables held as their parse shards' files, less the superseded occurrences, and

@@ -1,4 +1,5 @@
-"""Expand dataset patterns into export files and group the files into stable shards.
+"""Expand dataset patterns into export files, group the files into stable shards, and remove
+a per-shard store's folders of shards that no longer exist.
 
 Called by the workflow while it builds the job graph, so it only lists files: it never reads
 them. A file's shard depends on its path alone (crc32, stable across runs and machines, unlike
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import logging
 import os
+import shutil
 import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -64,3 +67,22 @@ def code_version(paths: Iterable[str | Path]) -> str:
         digest.update(Path(path).name.encode())
         digest.update(Path(path).read_bytes())
     return digest.hexdigest()[:16]
+
+
+def remove_other_shard_folders(root: str | Path, shards: Iterable[str]) -> list[str]:
+    """Remove the folders under ``root`` named after shards not in ``shards`` (a shard left
+    with no file, or a changed shard count: no job of theirs will prune them); return their
+    names. For a store of one folder per shard, once every job that writes it has ended."""
+    keep = set(shards)
+    root = Path(root)
+    removed = sorted(p.name for p in root.glob("*") if p.is_dir() and p.name not in keep)
+    for name in removed:
+        shutil.rmtree(root / name, ignore_errors=True)
+    if removed:
+        logging.getLogger(__name__).info(
+            "%s: removed the folders of %d shards with no files: %s",
+            root,
+            len(removed),
+            ", ".join(removed),
+        )
+    return removed

@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from collabscope.errors import UserInputError
-from collabscope.sharding import assign_shards, expand_exports, shard_of
+from collabscope.sharding import (
+    assign_shards,
+    expand_exports,
+    remove_other_shard_folders,
+    shard_of,
+)
 
 
 def test_shard_is_a_stable_function_of_the_path() -> None:
@@ -40,3 +45,13 @@ def test_a_pattern_matching_nothing_is_an_error(tmp_path: Path, monkeypatch) -> 
         UserInputError, match=re.escape("export pattern 'nope/*.txt' matches no file")
     ):
         expand_exports({"world": {"exports": ["nope/*.txt"]}})
+
+
+def test_the_folders_of_shards_with_no_files_are_removed(tmp_path: Path) -> None:
+    for name in ("0000", "0002", "0007"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "entry.json").write_text("{}")
+    (tmp_path / "notes.txt").write_text("a file, not a shard's folder")
+    assert remove_other_shard_folders(tmp_path, ["0000", "0002", "0003"]) == ["0007"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0000", "0002", "notes.txt"]
+    assert remove_other_shard_folders(tmp_path / "absent", ["0000"]) == []

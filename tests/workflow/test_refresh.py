@@ -125,6 +125,19 @@ def test_a_new_file_in_one_datasets_folder_reruns_only_what_depends_on_it(
     assert len(shards) == SHARDS
     assert {name.split("/")[1] for name in changed if name.startswith("shards/")} == {shard}
     assert {"shards", "tables", "normalised", "report"} <= {name.split("/")[0] for name in changed}
+    # The shard's parse job tokenised the new file only: the others' tokens were kept, and
+    # the token caches of the other shards were left alone.
+    exports = [p for p in (study / "exports").rglob("*.txt") if p.parent.name in DATASETS]
+    held = {f"{s:04d}": 0 for s in range(SHARDS)}
+    for path in exports:
+        held[f"{shard_of(str(path.relative_to(study)), SHARDS):04d}"] += 1
+    log = (study / "logs" / "parse_exports" / f"{shard}.log").read_text()
+    assert f"1 of {held[shard]} files tokenised" in log
+    cached = {name for name in changed if name.startswith("parts/parse_exports/")}
+    assert {Path(name).parent.name for name in cached} == {shard} and len(cached) == 3
+    # An entry per file: its tokens, its records, its description.
+    folders = (results / "parts" / "parse_exports").iterdir()
+    assert {folder.name: len(list(folder.iterdir())) / 3 for folder in folders} == held
     # Normalisation ran again, but matched the new shard's addresses only.
     log = (study / "logs" / "normalise_addresses" / "normalise_addresses.log").read_text()
     assert f"1 of {SHARDS} address parts to normalise" in log

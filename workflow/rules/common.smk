@@ -60,6 +60,8 @@ NORMALISED_ADDRESS_STORE = "results/parts/normalised_addresses"
 NORMALISED_FUNDING_STORE = "results/parts/normalised_funding"
 RECORD_HASH_STORE = "results/parts/record_hashes"
 REPORT_STORE = "results/parts/report"
+# One folder per parse shard: its files' tokens (collabscope.parse.shard.TokenCache).
+TOKEN_CACHE = "results/parts/parse_exports"
 # Curated resources ship with the workflow, wherever the user's working directory is.
 RESOURCES = Path(workflow.basedir) / "resources"
 COUNTRY_FILES = sorted(str(p) for p in (RESOURCES / "countries").glob("*.csv"))

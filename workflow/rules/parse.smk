@@ -11,6 +11,9 @@ rule parse_exports:
         digests="results/shards/{shard}/digests.json",
     params:
         files=shard_files,
+        # Each file's tokens, kept so that a new file is the only one of its shard tokenised
+        # again (collabscope.parse.shard.TokenCache); outside the job graph, like the stores.
+        token_cache=lambda wildcards: f"{TOKEN_CACHE}/{wildcards.shard}",
         code=PARSE_CODE,
     log:
         "logs/parse_exports/{shard}.log",
@@ -32,6 +35,9 @@ rule build_tables:
         **TABLES,
     params:
         shard_dirs=expand("results/shards/{shard}", shard=SHARD_IDS),
+        # The parse jobs' token caches of shards with no job are removed here.
+        token_caches=TOKEN_CACHE,
+        shards=SHARD_IDS,
         datasets=dataset_specs(),
         code=COMBINE_CODE,
     log:

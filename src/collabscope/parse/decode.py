@@ -71,16 +71,20 @@ class DecodedExport:
 
 def read_export(path: str | Path) -> DecodedExport:
     """Read, decode and recognise one export file; raise :class:`UserInputError` if unusable."""
+    return decode_export(str(path), read_export_bytes(path))
+
+
+def read_export_bytes(path: str | Path) -> bytes:
+    """An export file's bytes; raise :class:`UserInputError` if it cannot be read."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except FileNotFoundError:
         raise UserInputError(name, "file not found") from None
     except IsADirectoryError:
         raise UserInputError(name, "is a directory, not an export file") from None
     except PermissionError:
         raise UserInputError(name, "cannot be read (permission denied)") from None
-    return decode_export(name, data)
 
 
 SNIFF_BYTES = 8192
