@@ -14,7 +14,7 @@ import pytest
 from collabscope import schemas
 from collabscope.errors import UserInputError
 from collabscope.parse import shard as parse_shard_module
-from collabscope.parse.shard import parse_shard
+from collabscope.parse.shard import TokenCache, parse_shard
 from tests.unit.test_cssci import BANNER, RECORD_1, RECORD_2
 from tests.unit.test_openalex import WORK
 from tests.unit.test_scopus import ROW_1, ROW_2, scopus_csv
@@ -55,15 +55,16 @@ def _exports(directory: Path) -> dict[str, list[str]]:
 
 def _parse(
     files: dict[str, list[str]], out: Path, cache: Path | None, caplog: pytest.LogCaptureFixture
-) -> tuple[dict[str, bytes], int | None]:
-    """Every shard table's bytes, and how many files were tokenised (None without a cache)."""
+) -> tuple[dict[str, bytes], tuple[int, int] | None]:
+    """Every shard table's bytes, and how many files were tokenised and how many read (None
+    without a cache)."""
     outputs = {t.name: out / f"{t.name}.parquet" for t in schemas.SHARD_TABLES}
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="collabscope.parse.shard"):
         parse_shard(files, outputs, cache)
-    tokenised = [r.args[0] for r in caplog.records if "files tokenised" in r.getMessage()]
+    counts = [r.args for r in caplog.records if "files tokenised" in r.getMessage()]
     tables = {name: Path(path).read_bytes() for name, path in outputs.items()}
-    return tables, (tokenised[0] if tokenised else None)
+    return tables, ((counts[0][0], counts[0][2]) if counts else None)
 
 
 def _entries(cache: Path) -> set[str]:
@@ -77,10 +78,11 @@ def test_tables_from_cached_tokens_are_the_tables_from_the_files(
     cache = tmp_path / "cache"
     expected, none = _parse(files, tmp_path / "plain", None, caplog)
     assert none is None and not cache.exists()
-    first, tokenised = _parse(files, tmp_path / "first", cache, caplog)
-    assert tokenised == len(files) == 7
-    again, tokenised = _parse(files, tmp_path / "again", cache, caplog)
-    assert tokenised == 0
+    first, counts = _parse(files, tmp_path / "first", cache, caplog)
+    assert counts == (7, 7) and len(files) == 7
+    # The files were written just now: each is read again to be sure, and not tokenised.
+    again, counts = _parse(files, tmp_path / "again", cache, caplog)
+    assert counts == (0, 7)
     assert first == expected and again == expected
     # Each file's entry: its tokens, its records and its description, nothing else.
     assert len(_entries(cache)) == len(files) and len(list(cache.iterdir())) == 3 * len(files)
@@ -101,13 +103,18 @@ def test_tables_from_cached_tokens_are_the_tables_from_the_files(
     assert quarantined == [(2, "{broken"), (3, "stray")]
 
 
-def test_a_changed_new_or_removed_file(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_unchanged_files_are_not_read_and_changed_ones_are(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Files written before the parse (not in the same instant) get a stamp on their entry.
+    monkeypatch.setattr(TokenCache, "SETTLE_NS", -(10**12))
     files = _exports(tmp_path / "exports")
     cache = tmp_path / "cache"
-    _parse(files, tmp_path / "first", cache, caplog)
-    before = _entries(cache)
+    assert _parse(files, tmp_path / "first", cache, caplog)[1] == (7, 7)
+    before = {path.name: path.read_bytes() for path in cache.iterdir()}
+    assert _parse(files, tmp_path / "again", cache, caplog)[1] == (0, 0)
 
-    # Same size, same modification time, other bytes: the entry is found by content.
+    # Same size, same modification time, other bytes: the status-change time gives it away.
     changed = next(path for path in files if path.endswith("a_plain.txt"))
     stat = os.stat(changed)
     text = Path(changed).read_text(encoding="utf-8")
@@ -115,17 +122,39 @@ def test_a_changed_new_or_removed_file(tmp_path: Path, caplog: pytest.LogCapture
     Path(changed).write_text(text.replace("number 0", "number 9", 1), encoding="utf-8")
     os.utime(changed, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert os.stat(changed).st_size == stat.st_size
+    # Touched only: read, found the same, not tokenised.
+    touched = next(path for path in files if path.endswith("d_cssci.txt"))
+    os.utime(touched)
     new = write(tmp_path / "exports" / "h_new.txt", plain_text([record(i) for i in range(20, 23)]))
     removed = next(path for path in files if path.endswith("g_scopus.csv"))
     files = {**{p: d for p, d in files.items() if p != removed}, new: ["uk"]}
 
     expected, _ = _parse(files, tmp_path / "plain", None, caplog)
-    cached, tokenised = _parse(files, tmp_path / "cached", cache, caplog)
-    assert tokenised == 2  # the changed file and the new one
+    cached, counts = _parse(files, tmp_path / "cached", cache, caplog)
+    assert counts == (2, 3)  # the changed file and the new one tokenised; and the touched one
     assert cached == expected
-    after = _entries(cache)
-    # The changed file's old entry and the removed file's are gone.
-    assert len(after) == len(files) and len(before - after) == 2 and len(after - before) == 2
+    after = {path.name: path.read_bytes() for path in cache.iterdir()}
+    # The removed file's entry is gone, the new one's is there, the changed one's rewritten.
+    assert len(set(before) - set(after)) == 3 and len(set(after) - set(before)) == 3
+    rewritten = {name for name in set(before) & set(after) if before[name] != after[name]}
+    # Only the changed file's entry: its digest and tokens (its records table may not differ).
+    assert len({name.split(".", 1)[0] for name in rewritten}) == 1
+    assert {name.split(".", 1)[1] for name in rewritten} >= {"json", "tokens.parquet"}
+    assert len(after) == 3 * len(files)
+    assert _parse(files, tmp_path / "last", cache, caplog)[1] == (0, 0)
+
+
+def test_a_file_changed_in_the_instant_it_was_read_is_read_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _exports(tmp_path / "exports")
+    cache = tmp_path / "cache"
+    assert _parse(files, tmp_path / "first", cache, caplog)[1] == (7, 7)
+    # Its change time is taken as settled only when it was a while before the read: here no
+    # file's is, and none is taken as unchanged without reading it.
+    monkeypatch.setattr(TokenCache, "SETTLE_NS", 10**15)
+    assert _parse(files, tmp_path / "again", cache, caplog)[1] == (0, 7)
+    assert {p.stat().st_mtime_ns for p in cache.glob("*.json")} == {0}
 
 
 def test_an_unfinished_entry_and_changed_code(
@@ -139,15 +168,15 @@ def test_an_unfinished_entry_and_changed_code(
     # A job killed after an entry's tables, before its description; and a write's leftover.
     next(cache.glob("*.json")).unlink()
     (cache / ".x.records.parquet.123.tmp").write_bytes(b"partial")
-    cached, tokenised = _parse(files, tmp_path / "resumed", cache, caplog)
-    assert tokenised == 1 and cached == expected
+    cached, counts = _parse(files, tmp_path / "resumed", cache, caplog)
+    assert counts[0] == 1 and cached == expected
     assert len(list(cache.iterdir())) == 3 * len(files)
 
     # Other parse code: nothing in the cache is its tokens.
     old = _entries(cache)
     monkeypatch.setattr(parse_shard_module, "library_code", lambda *patterns: "other code")
-    cached, tokenised = _parse(files, tmp_path / "new_code", cache, caplog)
-    assert tokenised == len(files) and cached == expected
+    cached, counts = _parse(files, tmp_path / "new_code", cache, caplog)
+    assert counts[0] == len(files) and cached == expected
     assert not old & _entries(cache)
 
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,53 +127,79 @@ class FileTokens:
 class TokenCache:
     """Each export file's tokens, kept between runs of its shard's parse job, so that a new
     file in a shard of thirty is decoded and tokenised alone (at two million records, in files
-    of 500, about a second of a refresh's parse job, and more when the other files' text has
-    left the page cache: their tokens are a fifth of its size).
+    of 500, about a second of a refresh's parse job) and the others are not even read.
 
-    An entry is named by the digest of the file's path, its bytes and the parse code: a
-    changed file, or changed code, is tokenised again, and the same inputs give the same
-    names and bytes anywhere. Its two tables are written first and its description (format,
-    encoding, ...) last, so an entry a killed job left unfinished is not one. A job owns its
-    shard's folder and keeps the entries of its files only."""
+    An entry is named by the digest of the file's path and the parse code (changed code finds
+    no entry), and holds the file's tokens, its records and its description (format,
+    encoding, SHA-256, size, ...): the same inputs give the same names and bytes anywhere. The
+    description is written last and removed first, so an entry a killed job left unfinished is
+    not one. A job owns its shard's folder and keeps the entries of its files only.
+
+    Whether the file is still the one described is known without reading it when its size is
+    the one described and its modification and status-change times are those stamped on the
+    description's own modification time when the file was last read; else the file is read
+    and its SHA-256 compared. The status-change time (ctime) moves with any write, rename or
+    copy over the file and no tool sets it back, so a file replaced by one with the same size
+    and an old modification time is read too. A file changed less than ``SETTLE_NS`` before
+    it was read gets no stamp: a change in the same clock tick could go unseen (git's "racy
+    clean" entries)."""
+
+    SETTLE_NS = 2_000_000_000
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         self.code = library_code("parse/*.py")
         self.used: set[str] = set()
         self.tokenised = 0
-
-    def _key(self, path: str, sha256: str) -> str:
-        return hashlib.sha256(f"{path}\0{sha256}\0{self.code}".encode()).hexdigest()[:32]
+        self.read = 0
 
     def tokens(self, path: str) -> FileTokens:
         """``path``'s tokens: from the cache, or read, tokenised and kept."""
-        data = read_export_bytes(path)
-        key = self._key(path, hashlib.sha256(data).hexdigest())
+        key = hashlib.sha256(f"{path}\0{self.code}".encode()).hexdigest()[:32]
         self.used.add(key)
-        found = self._read(key)
-        if found is not None:
-            return found
+        described = self.directory / f"{key}.json"
+        tables = [self.directory / f"{key}.{kind}.parquet" for kind in ("tokens", "records")]
+        try:
+            looked = time.time_ns()
+            stat = os.stat(path)
+            description = json.loads(described.read_text(encoding="utf-8"))
+            if (
+                stat.st_size == description["size"]
+                and _changed_ns(stat) == described.stat().st_mtime_ns
+            ):
+                return _stored(description, tables)
+        except (OSError, ValueError, KeyError, TypeError):
+            description = None  # no entry, or one a reader cannot trust: read the file
+        data = read_export_bytes(path)
+        self.read += 1
+        sha256 = hashlib.sha256(data).hexdigest()
+        if description is not None and description.get("sha256") == sha256:
+            try:
+                found = _stored(description, tables)
+            except OSError:
+                found = None
+            if found is not None:
+                self._stamp(described, stat, looked)
+                return found
+        described.unlink(missing_ok=True)
         tokens = FileTokens.of(path, data)
         self.tokenised += 1
-        write_table(tokens.items, FILE_TOKENS, self.directory / f"{key}.tokens.parquet")
-        write_table(tokens.meta, FILE_TOKEN_RECORDS, self.directory / f"{key}.records.parquet")
-        described = self.directory / f"{key}.json"
+        write_table(tokens.items, FILE_TOKENS, tables[0])
+        write_table(tokens.meta, FILE_TOKEN_RECORDS, tables[1])
         tmp = described.with_name(f".{described.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(tokens.description(), sort_keys=True) + "\n", encoding="utf-8")
         os.replace(tmp, described)
+        self._stamp(described, stat, looked)
         return tokens
 
-    def _read(self, key: str) -> FileTokens | None:
-        described = self.directory / f"{key}.json"
-        tables = [self.directory / f"{key}.{kind}.parquet" for kind in ("tokens", "records")]
-        if not (described.exists() and all(t.exists() for t in tables)):
-            return None
-        description = json.loads(described.read_text(encoding="utf-8"))
-        return FileTokens(
-            **description,
-            items=pl.read_parquet(tables[0]),
-            meta=pl.read_parquet(tables[1]),
-        )
+    def _stamp(self, described: Path, stat: os.stat_result, looked: int) -> None:
+        """Stamp the file's change time, as ``stat`` saw it at ``looked`` before the file was
+        read, on its description; a file changed too recently for that gets a stamp no file
+        has."""
+        changed = _changed_ns(stat)
+        settled = looked - changed > self.SETTLE_NS
+        stamp = changed if settled else 0
+        os.utime(described, ns=(stamp, stamp))
 
     def prune(self) -> int:
         """Remove the entries of files this job did not read, and temporary files a killed
@@ -183,6 +210,18 @@ class TokenCache:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+
+def _changed_ns(stat: os.stat_result) -> int:
+    """When a file last changed: its modification or its status change, the later."""
+    return max(stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _stored(description: dict, tables: Sequence[Path]) -> FileTokens:
+    """An entry's tokens; OSError if a table is missing."""
+    return FileTokens(
+        **description, items=pl.read_parquet(tables[0]), meta=pl.read_parquet(tables[1])
+    )
 
 
 def parse_files(files: Mapping[str, Sequence[str]], cache: TokenCache | None = None) -> ShardTables:
@@ -251,7 +290,12 @@ def parse_shard(
     tables = parse_files(files, tokens)
     if tokens is not None:
         tokens.prune()
-        log.info("%d of %d files tokenised, the others' tokens kept", tokens.tokenised, len(files))
+        log.info(
+            "%d of %d files tokenised, the others' tokens kept (%d files read)",
+            tokens.tokenised,
+            len(files),
+            tokens.read,
+        )
     written = [
         write_table(tables[table.name], table, outputs[table.name])
         for table in schemas.SHARD_TABLES
