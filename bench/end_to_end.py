@@ -149,6 +149,25 @@ took 33.0 s = 8.9%):
   normalise_addresses 1.1, classify_papers 1.0, normalise_funding 0.7, merge_works 0.6,
   compare_runs 0.5. The margin is thin: a parse job that reads its shard's other files from
   the disk (run B) takes the refresh over 5%.
+
+Measured on 2026-11-24, the session after (same machine and corpus, SLURM's controller
+started before the runs):
+
+- Run E (b6bbc81), also: each parse job keeps every export file's tokens and records
+  (results/parts/parse_exports/<shard>/, 2.4 GB for the 9.6 GB of exports) and does not read
+  a file whose size, modification and status-change times are the ones it stamped when it
+  last read it (load 1.0 before the build). Full build **402.3 s**, 726 s CPU, peak RSS
+  **2,640 MB** (the parse jobs, writing their caches, summed 601 s against 519-550 s in runs C
+  and D); `snakemake -n` 3.4 / 2.9 s. One more file: **16.4 s = 4.1%** (3.1% of the CPU
+  time), its parse job reading that file alone ("1 of 29 files tokenised ... (1 files
+  read)"): render_report 3.6, build_pool 2.6, parse_exports 2.2, compute_indicators 1.7,
+  build_tables 1.3, normalise_addresses 1.0, classify_papers 0.9, normalise_funding 0.7,
+  merge_works 0.5, compare_runs 0.5.
+- Run F, the same code again (load 0.2 before the build): full build **386.7 s**, 703 s CPU,
+  peak RSS **2,646 MB** (parse jobs summed 575 s); `snakemake -n` 2.9 / 2.7 s. One more file:
+  **15.5 s = 4.0%** (3.0% of the CPU time): render_report 3.6, build_pool 2.4,
+  parse_exports 2.1, compute_indicators 1.5, build_tables 1.3, normalise_addresses 0.9,
+  classify_papers 0.9, normalise_funding 0.7, merge_works 0.5, compare_runs 0.5.
 """
 
 from __future__ import annotations
