@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import polars as pl
@@ -86,6 +86,10 @@ TOKENISERS: dict[str, Callable[[list[str], int], FileItems]] = {
 }
 
 
+# FileTokens fields kept as Parquet tables, not in its JSON description.
+_TABLE_FIELDS = ("meta", "items")
+
+
 @dataclass(frozen=True)
 class FileTokens:
     """One export file decoded and tokenised, with what was detected about it; its records
@@ -118,10 +122,8 @@ class FileTokens:
         )
 
     def description(self) -> dict[str, object]:
-        return {
-            name: getattr(self, name)
-            for name in ("format", "encoding", "line_endings", "header", "sha256", "size")
-        } | {"flags_exported": self.flags_exported}
+        """Everything but the two tables: the JSON of the file's cache entry."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _TABLE_FIELDS}
 
 
 class TokenCache:
@@ -172,8 +174,11 @@ class TokenCache:
             description = None  # no entry, or one a reader cannot trust: read the file
         data = read_export_bytes(path)
         self.read += 1
-        sha256 = hashlib.sha256(data).hexdigest()
-        if description is not None and description.get("sha256") == sha256:
+        # Hashed only to compare with an entry: a first read's digest is decode_export's.
+        if (
+            description is not None
+            and description.get("sha256") == hashlib.sha256(data).hexdigest()
+        ):
             try:
                 found = _stored(description, tables)
             except OSError:
@@ -203,10 +208,11 @@ class TokenCache:
 
     def prune(self) -> int:
         """Remove the entries of files this job did not read, and temporary files a killed
-        job left; return how many files were removed."""
+        job left (".<key>...": no key before their first dot); return how many files were
+        removed."""
         removed = 0
         for path in self.directory.glob("*"):
-            if path.name.split(".")[0] not in self.used or path.name.startswith("."):
+            if path.name.split(".")[0] not in self.used:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
